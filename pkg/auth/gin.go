@@ -1,0 +1,124 @@
+package auth
+
+import (
+	"context"
+	"errors"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/clinjobs/clinjobs/pkg/bus"
+	"github.com/clinjobs/clinjobs/pkg/httpserver"
+	"github.com/clinjobs/clinjobs/pkg/partition"
+	"github.com/clinjobs/clinjobs/pkg/problem"
+	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
+)
+
+// Keys the middleware sets on a Gin context.
+const (
+	// ContextCandidate holds the *eventsv1.CandidateChanged of the candidate.
+	ContextCandidate = "auth.candidate"
+	// ContextCandidateRevision holds its revision (uint64).
+	ContextCandidateRevision = "auth.candidate.revision"
+	// ContextTrust holds the *eventsv1.Trust of the trust.
+	ContextTrust = "auth.trust"
+	// ContextActor holds who is acting, for audit: "trust:RJ1/k1", "operator".
+	ContextActor = "auth.actor"
+)
+
+var errNoCredential = problem.New(problem.Unauthenticated, "send Authorization: Bearer <key or token>")
+
+func bearer(c *gin.Context) (string, error) {
+	tok, ok := Bearer(c.GetHeader("Authorization"))
+	if !ok {
+		return "", errNoCredential
+	}
+	return tok, nil
+}
+
+// Operator admits requests bearing the operator key whose hash is keyHash.
+func Operator(keyHash []byte) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		tok, err := bearer(c)
+		if err == nil && !Matches(keyHash, tok) {
+			err = operatorError(tok)
+		}
+		if err != nil {
+			httpserver.Fail(c, err)
+			return
+		}
+		c.Set(ContextActor, "operator")
+		c.Next()
+	}
+}
+
+// operatorError tells a trust key or candidate token used on an operator
+// route (403: known, but not allowed) from a wrong key (401).
+func operatorError(tok string) error {
+	if cred, err := Parse(tok); err == nil && cred.Prefix != OperatorKeyPrefix {
+		return problem.New(problem.Forbidden, "operator routes need the operator key")
+	}
+	return problem.New(problem.Unauthenticated, "the operator key is not valid")
+}
+
+// Candidates checks candidate tokens against the candidates bucket.
+type Candidates struct {
+	store *bus.Store
+}
+
+// NewCandidates returns a checker over the candidates bucket.
+func NewCandidates(store *bus.Store) *Candidates { return &Candidates{store: store} }
+
+// Verify returns the record of the candidate that token belongs to, if it is
+// candidateID. A token for another candidate is reported as NotFound, so a
+// caller learns nothing of other candidates' ids.
+func (v *Candidates) Verify(ctx context.Context, token, candidateID string) (*eventsv1.CandidateChanged, uint64, error) {
+	cred, err := Parse(token)
+	if err != nil || cred.Prefix != CandidateTokenPrefix {
+		return nil, 0, problem.New(problem.Unauthenticated, "the candidate token is not valid")
+	}
+	if cred.Owner != candidateID {
+		return nil, 0, problem.New(problem.NotFound, "no candidate %s", candidateID)
+	}
+	var rec eventsv1.CandidateChanged
+	rev, err := v.store.Get(ctx, partition.Key(candidateID), &rec)
+	if errors.Is(err, bus.ErrNotFound) {
+		return nil, 0, problem.New(problem.Unauthenticated, "the candidate token is not valid")
+	}
+	if err != nil {
+		return nil, 0, problem.Wrap(problem.Unavailable, err, "candidates cannot be checked just now")
+	}
+	if !Matches(rec.GetTokenHash(), cred.Secret) {
+		return nil, 0, problem.New(problem.Unauthenticated, "the candidate token is not valid")
+	}
+	return &rec, rev, nil
+}
+
+// Candidate admits requests bearing the token of the candidate named by the
+// route parameter param, and sets ContextCandidate.
+func (v *Candidates) Candidate(param string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		tok, err := bearer(c)
+		if err != nil {
+			httpserver.Fail(c, err)
+			return
+		}
+		rec, rev, err := v.Verify(c.Request.Context(), tok, c.Param(param))
+		if err != nil {
+			httpserver.Fail(c, err)
+			return
+		}
+		c.Set(ContextCandidate, rec)
+		c.Set(ContextCandidateRevision, rev)
+		c.Set(ContextActor, "candidate:"+rec.GetCandidate().GetId())
+		c.Next()
+	}
+}
+
+// CandidateOf returns the candidate record Candidate set.
+func CandidateOf(c *gin.Context) (*eventsv1.CandidateChanged, uint64) {
+	rec, _ := c.Get(ContextCandidate)
+	rev, _ := c.Get(ContextCandidateRevision)
+	r, _ := rec.(*eventsv1.CandidateChanged)
+	n, _ := rev.(uint64)
+	return r, n
+}

@@ -1,0 +1,181 @@
+package bus_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/clinjobs/clinjobs/pkg/bus"
+	"github.com/clinjobs/clinjobs/pkg/logging"
+	"github.com/clinjobs/clinjobs/pkg/natstest"
+	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
+)
+
+func setup(t *testing.T) (jetstream.JetStream, *bus.Publisher) {
+	t.Helper()
+	ns := natstest.Start(t)
+	nc := natstest.Connect(t, ns)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if err := bus.EnsureShared(ctx, js, 1); err != nil {
+		t.Fatal(err)
+	}
+	// Declaring twice is harmless: every service declares what it touches.
+	if err := bus.EnsureShared(ctx, js, 1); err != nil {
+		t.Fatalf("second declaration: %v", err)
+	}
+	return js, bus.NewPublisher(js)
+}
+
+func trust(name string) *eventsv1.Trust { return &eventsv1.Trust{Code: "RJ1", Name: name} }
+
+func TestStoreRevisions(t *testing.T) {
+	t.Parallel()
+	js, pub := setup(t)
+	ctx := t.Context()
+	s, err := bus.NewStore(ctx, js, pub, bus.BucketTrusts)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	rev1, err := s.Create(ctx, "RJ1", "create-RJ1", trust("Guy's"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A retry of the same create (same message id) is the same write.
+	again, err := s.Create(ctx, "RJ1", "create-RJ1", trust("Guy's"))
+	if err != nil || again != rev1 {
+		t.Fatalf("retried create = %d, %v; want %d", again, err, rev1)
+	}
+	// Another create of the key is refused.
+	if _, err := s.Create(ctx, "RJ1", "create-RJ1-other", trust("Other")); !errors.Is(err, bus.ErrExists) {
+		t.Fatalf("second create: %v, want ErrExists", err)
+	}
+
+	rev2, err := s.Update(ctx, "RJ1", rev1, trust("Guy's and St Thomas'"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A concurrent writer that read rev1 is refused, not silently merged.
+	if _, err := s.Update(ctx, "RJ1", rev1, trust("Stale")); !errors.Is(err, bus.ErrStale) {
+		t.Fatalf("stale update: %v, want ErrStale", err)
+	}
+	var got eventsv1.Trust
+	rev, err := s.Get(ctx, "RJ1", &got)
+	if err != nil || rev != rev2 || got.GetName() != "Guy's and St Thomas'" {
+		t.Fatalf("get = %d %v %v", rev, got.GetName(), err)
+	}
+
+	if err := s.Erase(ctx, "RJ1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, "RJ1", &got); !errors.Is(err, bus.ErrNotFound) {
+		t.Fatalf("get after erase: %v, want ErrNotFound", err)
+	}
+	// An erased key can be created again.
+	if _, err := s.Create(ctx, "RJ1", "create-RJ1-again", trust("New")); err != nil {
+		t.Fatalf("create after erase: %v", err)
+	}
+}
+
+func TestPublishDedupesRetries(t *testing.T) {
+	t.Parallel()
+	js, pub := setup(t)
+	ctx := t.Context()
+	for range 3 {
+		if _, err := pub.Publish(ctx, bus.Message{
+			Subject: bus.MatchSubject("c1"), ID: "c1.v1",
+			Body: &eventsv1.MatchFound{CandidateId: "c1"},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := js.Stream(ctx, bus.StreamMatches)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 1 {
+		t.Fatalf("stream holds %d messages, want 1", info.State.Msgs)
+	}
+}
+
+func TestConsumeContract(t *testing.T) {
+	t.Parallel()
+	js, pub := setup(t)
+	ctx := t.Context()
+	for _, id := range []string{"ok", "flaky", "poison"} {
+		if _, err := pub.Publish(ctx, bus.Message{Subject: bus.MatchSubject(id), ID: id, Body: &eventsv1.MatchFound{CandidateId: id}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, bus.StreamMatches, jetstream.ConsumerConfig{
+		Durable: "test", AckPolicy: jetstream.AckExplicitPolicy, MaxDeliver: 5,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var mu sync.Mutex
+	calls := map[string]int{}
+	var done atomic.Int32
+	h := func(_ context.Context, msg jetstream.Msg) error {
+		var m eventsv1.MatchFound
+		if err := proto.Unmarshal(msg.Data(), &m); err != nil {
+			return bus.Term(err)
+		}
+		id := m.GetCandidateId()
+		mu.Lock()
+		calls[id]++
+		n := calls[id]
+		mu.Unlock()
+		switch {
+		case id == "poison":
+			done.Add(1)
+			return bus.Term(errors.New("cannot be handled"))
+		case id == "flaky" && n < 3:
+			return errors.New("try again")
+		case id == "panics":
+			panic("boom")
+		}
+		done.Add(1)
+		return nil
+	}
+	c, err := bus.Consume(cons, logging.Discard(), h, bus.ConsumeOptions{
+		Backoff: func(uint64) time.Duration { return 10 * time.Millisecond },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for done.Load() < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := c.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if calls["ok"] != 1 || calls["flaky"] != 3 || calls["poison"] != 1 {
+		t.Fatalf("calls = %v, want ok 1, flaky 3, poison 1", calls)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.NumAckPending != 0 || info.NumPending != 0 {
+		t.Fatalf("left pending %d, unacknowledged %d", info.NumPending, info.NumAckPending)
+	}
+}

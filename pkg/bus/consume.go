@@ -1,0 +1,189 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/clinjobs/clinjobs/pkg/logging"
+)
+
+// Handler does the work a message asks for. Returning nil acknowledges the
+// message; an error asks for redelivery after a delay; an error made with
+// Term gives up on the message for good.
+type Handler func(ctx context.Context, msg jetstream.Msg) error
+
+// termError marks an error after which redelivery cannot help.
+type termError struct{ err error }
+
+func (e termError) Error() string { return e.err.Error() }
+func (e termError) Unwrap() error { return e.err }
+
+// Term wraps err so that the consumer terminates the message instead of
+// asking for it again: for a message that can never be handled, such as one
+// that does not decode.
+func Term(err error) error { return termError{err} }
+
+// Delay wraps err so that the message is redelivered after exactly d.
+func Delay(err error, d time.Duration) error { return delayError{err, d} }
+
+type delayError struct {
+	err error
+	d   time.Duration
+}
+
+func (e delayError) Error() string { return e.err.Error() }
+func (e delayError) Unwrap() error { return e.err }
+
+// ConsumeOptions tune a Consumption.
+type ConsumeOptions struct {
+	// Workers handle messages side by side; 1 handles them in stream order.
+	// Default: 1.
+	Workers int
+	// Backoff is the delay before redelivering a message whose handler failed
+	// for the attempt'th time. Default: 100ms doubling to 30s.
+	Backoff func(attempt uint64) time.Duration
+	// HandleTimeout bounds one handler call. Default: 30s.
+	HandleTimeout time.Duration
+}
+
+func (o *ConsumeOptions) setDefaults() {
+	if o.Workers < 1 {
+		o.Workers = 1
+	}
+	if o.Backoff == nil {
+		o.Backoff = func(attempt uint64) time.Duration {
+			d := 100 * time.Millisecond << min(attempt-1, 9)
+			return min(d, 30*time.Second)
+		}
+	}
+	if o.HandleTimeout == 0 {
+		o.HandleTimeout = 30 * time.Second
+	}
+}
+
+// Consumption is a running consumer. Stop ends it after the messages in hand
+// are handled and acknowledged.
+type Consumption struct {
+	name string
+	log  *slog.Logger
+	cc   jetstream.ConsumeContext
+	work chan jetstream.Msg
+	wg   sync.WaitGroup
+	// base is the context of handler calls; cancelled only when Stop gives up.
+	base   context.Context
+	cancel context.CancelFunc
+}
+
+// Consume calls h for every message of cons.
+func Consume(cons jetstream.Consumer, log *slog.Logger, h Handler, opts ConsumeOptions) (*Consumption, error) {
+	opts.setDefaults()
+	name := cons.CachedInfo().Name
+	c := &Consumption{name: name, log: log.With("consumer", name)}
+	c.base, c.cancel = context.WithCancel(context.Background())
+	handle := func(msg jetstream.Msg) { c.handle(msg, h, opts) }
+	if opts.Workers > 1 {
+		c.work = make(chan jetstream.Msg)
+		for range opts.Workers {
+			c.wg.Go(func() {
+				for msg := range c.work {
+					handle(msg)
+				}
+			})
+		}
+		handle = func(msg jetstream.Msg) { c.work <- msg }
+	}
+	cc, err := cons.Consume(handle,
+		jetstream.PullMaxMessages(max(64, 2*opts.Workers)),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			if !errors.Is(err, jetstream.ErrNoHeartbeat) {
+				c.log.Debug("consume", "err", err)
+				return
+			}
+			c.log.Warn("consume: missed heartbeats; reconnecting", "err", err)
+		}))
+	if err != nil {
+		c.cancel()
+		if c.work != nil {
+			close(c.work)
+			c.wg.Wait()
+		}
+		return nil, fmt.Errorf("consume %s: %w", name, err)
+	}
+	c.cc = cc
+	return c, nil
+}
+
+func (c *Consumption) handle(msg jetstream.Msg, h Handler, opts ConsumeOptions) {
+	md, err := msg.Metadata()
+	if err != nil {
+		c.log.Error("message without metadata; terminating it", "subject", msg.Subject(), "err", err)
+		_ = msg.Term()
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.base, opts.HandleTimeout)
+	defer cancel()
+	if id := msg.Headers().Get(HeaderRequestID); id != "" {
+		ctx = logging.WithRequestID(ctx, id)
+	}
+	err = safeHandle(ctx, h, msg)
+	var term termError
+	var delay delayError
+	switch {
+	case err == nil:
+		// DoubleAck waits for the server to confirm, so the work is never
+		// taken for done while the acknowledgement is still in flight.
+		if aerr := msg.DoubleAck(ctx); aerr != nil {
+			c.log.WarnContext(ctx, "ack not confirmed; the message may come again", "subject", msg.Subject(), "seq", md.Sequence.Stream, "err", aerr)
+		}
+	case errors.As(err, &term):
+		c.log.ErrorContext(ctx, "message cannot be handled; terminated", "subject", msg.Subject(), "seq", md.Sequence.Stream, "err", err)
+		_ = msg.TermWithReason(err.Error())
+	case errors.As(err, &delay):
+		c.log.DebugContext(ctx, "message deferred", "subject", msg.Subject(), "seq", md.Sequence.Stream, "delay", delay.d, "err", err)
+		_ = msg.NakWithDelay(delay.d)
+	default:
+		d := opts.Backoff(md.NumDelivered)
+		c.log.WarnContext(ctx, "handler failed; will retry", "subject", msg.Subject(), "seq", md.Sequence.Stream,
+			"attempt", md.NumDelivered, "retry_in", d, "err", err)
+		_ = msg.NakWithDelay(d)
+	}
+}
+
+// safeHandle turns a panicking handler into a failed one, so one bad message
+// cannot take the service down; it is retried like any other failure.
+func safeHandle(ctx context.Context, h Handler, msg jetstream.Msg) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("handler panicked: %v", r)
+		}
+	}()
+	return h(ctx, msg)
+}
+
+// Stop stops fetching and waits until the messages in hand are handled, or
+// ctx ends, in which case their handlers are cancelled and they will be
+// redelivered.
+func (c *Consumption) Stop(ctx context.Context) error {
+	c.cc.Drain()
+	var err error
+	select {
+	case <-c.cc.Closed():
+	case <-ctx.Done():
+		c.cc.Stop()
+		c.cancel()
+		<-c.cc.Closed()
+		err = fmt.Errorf("stop %s: %w", c.name, ctx.Err())
+	}
+	if c.work != nil {
+		close(c.work)
+		c.wg.Wait()
+	}
+	c.cancel()
+	return err
+}

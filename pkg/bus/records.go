@@ -1,0 +1,138 @@
+package bus
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+)
+
+// Store keeps one record per key in a KV bucket, written through a Publisher
+// so that the write that stores a record is also the event that announces
+// it to every consumer of the bucket's stream.
+type Store struct {
+	kv     jetstream.KeyValue
+	stream jetstream.Stream
+	pub    *Publisher
+	bucket string
+}
+
+// NewStore returns a Store over bucket.
+func NewStore(ctx context.Context, js jetstream.JetStream, pub *Publisher, bucket string) (*Store, error) {
+	kv, err := js.KeyValue(ctx, bucket)
+	if err != nil {
+		return nil, fmt.Errorf("open bucket %s: %w", bucket, err)
+	}
+	stream, err := js.Stream(ctx, KVStream(bucket))
+	if err != nil {
+		return nil, fmt.Errorf("open bucket %s: %w", bucket, err)
+	}
+	return &Store{kv: kv, stream: stream, pub: pub, bucket: bucket}, nil
+}
+
+// KV returns the bucket, for watches and listing.
+func (s *Store) KV() jetstream.KeyValue { return s.kv }
+
+// Subject returns the stream subject of key.
+func (s *Store) Subject(key string) string { return "$KV." + s.bucket + "." + key }
+
+// Get decodes the latest record of key into into and returns its revision.
+// A deleted or purged key is ErrNotFound.
+func (s *Store) Get(ctx context.Context, key string, into proto.Message) (uint64, error) {
+	e, err := s.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+		return 0, fmt.Errorf("get %s %s: %w", s.bucket, key, ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("get %s %s: %w", s.bucket, key, err)
+	}
+	if err := proto.Unmarshal(e.Value(), into); err != nil {
+		return 0, fmt.Errorf("decode %s %s: %w", s.bucket, key, err)
+	}
+	return e.Revision(), nil
+}
+
+// Create stores rec under key if no live record has it, and returns the new
+// revision, or ErrExists. A key whose last record was deleted may be created
+// again. msgID makes a retry of the same create land once.
+func (s *Store) Create(ctx context.Context, key, msgID string, rec proto.Message) (uint64, error) {
+	rev, err := s.put(ctx, key, msgID, 0, rec)
+	if !errors.Is(err, ErrStale) {
+		return rev, err
+	}
+	// The key has a history: creating is allowed only over a deletion.
+	m, gerr := s.stream.GetLastMsgForSubject(ctx, s.Subject(key))
+	if errors.Is(gerr, jetstream.ErrMsgNotFound) {
+		// Purged between the two calls; the caller may try again.
+		return 0, fmt.Errorf("create %s %s: %w", s.bucket, key, ErrStale)
+	}
+	if gerr != nil {
+		return 0, fmt.Errorf("create %s %s: %w", s.bucket, key, gerr)
+	}
+	if op := m.Header.Get("KV-Operation"); op == "DEL" || op == "PURGE" {
+		return s.put(ctx, key, msgID, m.Sequence, rec)
+	}
+	return 0, fmt.Errorf("create %s %s: %w", s.bucket, key, ErrExists)
+}
+
+// Update stores rec under key if its latest revision is rev, and returns the
+// new revision, or ErrStale.
+func (s *Store) Update(ctx context.Context, key string, rev uint64, rec proto.Message) (uint64, error) {
+	return s.put(ctx, key, "", rev, rec)
+}
+
+// put writes rec if key's latest revision is rev. Without a msgID the id is
+// made of the key, the revision and the content, so that only a retry of this
+// very write is taken for a duplicate; another writer's update from the same
+// revision is refused as stale, never mistaken for this one.
+func (s *Store) put(ctx context.Context, key, msgID string, rev uint64, rec proto.Message) (uint64, error) {
+	data, err := proto.MarshalOptions{Deterministic: true}.Marshal(rec)
+	if err != nil {
+		return 0, fmt.Errorf("encode %s %s: %w", s.bucket, key, err)
+	}
+	if msgID == "" {
+		sum := sha256.Sum256(data)
+		msgID = s.bucket + "." + key + "." + strconv.FormatUint(rev, 10) + "." + hex.EncodeToString(sum[:12])
+	}
+	ack, err := s.pub.Publish(ctx, Message{
+		Subject:        s.Subject(key),
+		ID:             msgID,
+		ExpectRevision: Expect(rev),
+		Data:           data,
+	})
+	if errors.Is(err, ErrStale) {
+		// JetStream checks the expected revision before the message id, so
+		// a retry of a write that landed (its answer lost) looks stale: it
+		// is ours if the latest message carries our id.
+		if seq, ok := s.landed(ctx, key, msgID); ok {
+			return seq, nil
+		}
+	}
+	if err != nil {
+		return 0, err
+	}
+	return ack.Sequence, nil
+}
+
+// landed reports whether the latest message of key is the one with msgID.
+func (s *Store) landed(ctx context.Context, key, msgID string) (uint64, bool) {
+	m, err := s.stream.GetLastMsgForSubject(ctx, s.Subject(key))
+	if err != nil || m.Header.Get(jetstream.MsgIDHeader) != msgID {
+		return 0, false
+	}
+	return m.Sequence, true
+}
+
+// Erase removes every revision of key: the purge is announced on the bucket's
+// stream like any other change, and nothing of the record stays on disk.
+func (s *Store) Erase(ctx context.Context, key string) error {
+	if err := s.kv.Purge(ctx, key); err != nil {
+		return fmt.Errorf("erase %s %s: %w", s.bucket, key, err)
+	}
+	return nil
+}

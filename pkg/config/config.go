@@ -1,0 +1,116 @@
+// Package config reads settings from the environment. A Reader collects every
+// malformed value instead of stopping at the first, so an operator sees all
+// that is wrong with a deployment in one start-up error.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Lookup finds an environment variable; os.LookupEnv is one.
+type Lookup func(key string) (string, bool)
+
+// Map is a Lookup over a fixed set of values, for tests.
+func Map(m map[string]string) Lookup {
+	return func(key string) (string, bool) {
+		v, ok := m[key]
+		return v, ok
+	}
+}
+
+// Reader reads typed values through a Lookup, remembering what was malformed.
+type Reader struct {
+	lookup Lookup
+	errs   []error
+}
+
+// NewReader returns a Reader over lookup.
+func NewReader(lookup Lookup) *Reader {
+	return &Reader{lookup: lookup}
+}
+
+func (r *Reader) get(key string) (string, bool) {
+	v, ok := r.lookup(key)
+	v = strings.TrimSpace(v)
+	return v, ok && v != ""
+}
+
+func (r *Reader) fail(key, value string, err error) {
+	r.errs = append(r.errs, fmt.Errorf("%s=%q: %w", key, value, err))
+}
+
+// String returns the value of key, or def when it is unset or empty.
+func (r *Reader) String(key, def string) string {
+	if v, ok := r.get(key); ok {
+		return v
+	}
+	return def
+}
+
+// List returns the comma-separated values of key, or def when unset.
+func (r *Reader) List(key string, def []string) []string {
+	v, ok := r.get(key)
+	if !ok {
+		return def
+	}
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Int returns the integer value of key, or def.
+func (r *Reader) Int(key string, def int) int {
+	v, ok := r.get(key)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		r.fail(key, v, errors.New("not an integer"))
+		return def
+	}
+	return n
+}
+
+// Bool returns the boolean value of key (true, false, 1, 0, yes, no), or def.
+func (r *Reader) Bool(key string, def bool) bool {
+	v, ok := r.get(key)
+	if !ok {
+		return def
+	}
+	switch strings.ToLower(v) {
+	case "1", "true", "yes", "on":
+		return true
+	case "0", "false", "no", "off":
+		return false
+	}
+	r.fail(key, v, errors.New("not a boolean"))
+	return def
+}
+
+// Duration returns the duration value of key (such as 5s or 2m), or def.
+func (r *Reader) Duration(key string, def time.Duration) time.Duration {
+	v, ok := r.get(key)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		r.fail(key, v, errors.New("not a duration"))
+		return def
+	}
+	return d
+}
+
+// Err returns every malformed value read so far, joined, or nil.
+func (r *Reader) Err() error {
+	return errors.Join(r.errs...)
+}

@@ -1,0 +1,53 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clinjobs/clinjobs/pkg/config"
+)
+
+func TestReader(t *testing.T) {
+	t.Parallel()
+	r := config.NewReader(config.Map(map[string]string{
+		"NAME":    " ingest ",
+		"URLS":    "nats://a:4222, nats://b:4222,,",
+		"COUNT":   "7",
+		"ON":      "yes",
+		"WAIT":    "250ms",
+		"EMPTY":   "",
+		"BADINT":  "seven",
+		"BADBOOL": "perhaps",
+	}))
+	if got := r.String("NAME", "x"); got != "ingest" {
+		t.Errorf("String = %q", got)
+	}
+	if got := r.String("EMPTY", "def"); got != "def" {
+		t.Errorf("String(empty) = %q, want the default", got)
+	}
+	if got := r.List("URLS", nil); strings.Join(got, " ") != "nats://a:4222 nats://b:4222" {
+		t.Errorf("List = %q", got)
+	}
+	if got := r.Int("COUNT", 1); got != 7 {
+		t.Errorf("Int = %d", got)
+	}
+	if got := r.Bool("ON", false); !got {
+		t.Error("Bool = false")
+	}
+	if got := r.Duration("WAIT", time.Second); got != 250*time.Millisecond {
+		t.Errorf("Duration = %s", got)
+	}
+	if got := r.Int("MISSING", 3); got != 3 {
+		t.Errorf("Int(missing) = %d", got)
+	}
+	if err := r.Err(); err != nil {
+		t.Fatalf("Err before bad values = %v", err)
+	}
+	r.Int("BADINT", 0)
+	r.Bool("BADBOOL", false)
+	err := r.Err()
+	if err == nil || !strings.Contains(err.Error(), "BADINT") || !strings.Contains(err.Error(), "BADBOOL") {
+		t.Fatalf("Err = %v, want both bad keys named", err)
+	}
+}

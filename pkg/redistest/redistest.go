@@ -1,0 +1,66 @@
+// Package redistest starts a real Redis for a test, in a container made from
+// the image `make images` builds (nothing can be pulled where we run), and
+// removes it when the test ends. Production code never imports it.
+//
+// testcontainers-go must not start its reaper (the image cannot be pulled)
+// and, in a sandbox that has a /.dockerenv, must be told the Docker host is
+// local: the Makefile sets TESTCONTAINERS_RYUK_DISABLED=true and
+// TESTCONTAINERS_HOST_OVERRIDE=localhost for every test run.
+package redistest
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/wait"
+)
+
+// Image returns the Redis image tests use: $CLINJOBS_REDIS_IMAGE, or the
+// one `make images` builds.
+func Image() string {
+	if img := os.Getenv("CLINJOBS_REDIS_IMAGE"); img != "" {
+		return img
+	}
+	return "clinjobs/redis:local"
+}
+
+// Redis is a running Redis container.
+type Redis struct {
+	Container testcontainers.Container
+	// Addr is host:port of the server as the test process reaches it.
+	Addr string
+}
+
+// Start starts Redis for t; it is removed in t.Cleanup.
+func Start(t testing.TB) *Redis {
+	t.Helper()
+	ctx := context.Background()
+	ctr, err := testcontainers.Run(ctx, Image(),
+		testcontainers.WithExposedPorts("6379/tcp"),
+		testcontainers.WithWaitStrategy(
+			wait.ForLog("Ready to accept connections"),
+			// The image has no shell for the in-container port check.
+			wait.ForListeningPort("6379/tcp").SkipInternalCheck(),
+		),
+	)
+	testcontainers.CleanupContainer(t, ctr)
+	if err != nil {
+		t.Fatalf("redistest: start %s: %v", Image(), err)
+	}
+	addr, err := ctr.PortEndpoint(ctx, "6379/tcp", "")
+	if err != nil {
+		t.Fatalf("redistest: %v", err)
+	}
+	return &Redis{Container: ctr, Addr: addr}
+}
+
+// Client returns a client of r, closed in t.Cleanup.
+func (r *Redis) Client(t testing.TB) *redis.Client {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: r.Addr})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
