@@ -18,15 +18,19 @@ wanted=("$@")
 
 export CGO_ENABLED=0 GOOS=linux GOFLAGS=-trimpath
 version=$(git -C "$root" describe --always --dirty 2>/dev/null || echo dev)
-ldflags="-s -w -X github.com/clinjobs/clinjobs/pkg/buildinfo.Version=$version"
+ldflags="-s -w -X github.com/clinjobs/clinjobs/pkg/buildinfo.Revision=$version"
 
-# context NAME: a fresh build context holding the CA bundle and the probe that
-# health checks run (the images have no shell, so no curl or wget either).
+# The probe that health checks run: the images have no shell, so no curl or
+# wget either. Built once, copied into each image.
+mkdir -p "$out"
+(cd "$root/pkg" && go build -ldflags "$ldflags" -o "$out/.probe" ./cmd/probe)
+
+# context NAME: a fresh build context holding the CA bundle and the probe.
 context() {
   local dir=$out/$1
   rm -rf "$dir" && mkdir -p "$dir/etc/ssl/certs" "$dir/data"
   cp /etc/ssl/certs/ca-certificates.crt "$dir/etc/ssl/certs/"
-  (cd "$root/pkg" && go build -ldflags "$ldflags" -o "$dir/probe" ./cmd/probe)
+  cp "$out/.probe" "$dir/probe"
   echo "$dir"
 }
 
@@ -74,7 +78,12 @@ build() {
   local dockerfile=$root/deploy/images/$name.Dockerfile
   [ -f "$dockerfile" ] || dockerfile=$root/deploy/images/service.Dockerfile
   sed "s/@SERVICE@/$name/g" "$dockerfile" >"$dir/Dockerfile"
-  docker build -q -t "clinjobs/$name:$tag" "$dir" >/dev/null
+  # The legacy builder warns of its own deprecation on every build; the
+  # log is shown only when a build fails.
+  if ! docker build -q -t "clinjobs/$name:$tag" "$dir" >"$dir.log" 2>&1; then
+    cat "$dir.log" >&2
+    return 1
+  fi
   echo "built clinjobs/$name:$tag"
 }
 

@@ -3,6 +3,7 @@ package bus_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -177,5 +178,52 @@ func TestConsumeContract(t *testing.T) {
 	}
 	if info.NumAckPending != 0 || info.NumPending != 0 {
 		t.Fatalf("left pending %d, unacknowledged %d", info.NumPending, info.NumAckPending)
+	}
+}
+
+func TestConsumeWorkers(t *testing.T) {
+	t.Parallel()
+	js, pub := setup(t)
+	ctx := t.Context()
+	const n = 200
+	for i := range n {
+		id := fmt.Sprintf("c%d", i)
+		if _, err := pub.Publish(ctx, bus.Message{Subject: bus.MatchSubject(id), ID: id, Body: &eventsv1.MatchFound{CandidateId: id}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, bus.StreamMatches, jetstream.ConsumerConfig{Durable: "workers", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var handled, inFlight, most atomic.Int32
+	c, err := bus.Consume(cons, logging.Discard(), func(context.Context, jetstream.Msg) error {
+		cur := inFlight.Add(1)
+		for {
+			m := most.Load()
+			if cur <= m || most.CompareAndSwap(m, cur) {
+				break
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+		inFlight.Add(-1)
+		handled.Add(1)
+		return nil
+	}, bus.ConsumeOptions{Workers: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for handled.Load() < n && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := c.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if handled.Load() != n {
+		t.Fatalf("handled %d of %d", handled.Load(), n)
+	}
+	if most.Load() < 2 || most.Load() > 8 {
+		t.Fatalf("at most %d handled at once, want 2 to 8 with 8 workers", most.Load())
 	}
 }

@@ -92,7 +92,7 @@ func Consume(cons jetstream.Consumer, log *slog.Logger, h Handler, opts ConsumeO
 		for range opts.Workers {
 			c.wg.Go(func() {
 				for msg := range c.work {
-					handle(msg)
+					c.handle(msg, h, opts)
 				}
 			})
 		}

@@ -58,25 +58,9 @@ func Expect(rev uint64) *uint64 { return &rev }
 // bucket's subject). A write whose expected revision is not the latest
 // fails with ErrStale.
 func (p *Publisher) Publish(ctx context.Context, m Message) (*jetstream.PubAck, error) {
-	if m.ID == "" {
-		return nil, fmt.Errorf("publish to %s: no message id", m.Subject)
-	}
-	data := m.Data
-	if data == nil {
-		var err error
-		if data, err = proto.Marshal(m.Body); err != nil {
-			return nil, fmt.Errorf("publish to %s: encode: %w", m.Subject, err)
-		}
-	}
-	msg := &nats.Msg{Subject: m.Subject, Data: data, Header: nats.Header{}}
-	for k, v := range m.Header {
-		msg.Header[k] = v
-	}
-	if id := logging.RequestID(ctx); id != "" {
-		msg.Header.Set(HeaderRequestID, id)
-	}
-	if p.Inject != nil {
-		p.Inject(ctx, msg.Header)
+	msg, err := p.message(ctx, m)
+	if err != nil {
+		return nil, err
 	}
 	opts := []jetstream.PublishOpt{jetstream.WithMsgID(m.ID)}
 	if m.ExpectRevision != nil {
@@ -108,4 +92,77 @@ func (p *Publisher) Publish(ctx context.Context, m Message) (*jetstream.PubAck, 
 		}
 		wait = min(wait*2, 2*time.Second)
 	}
+}
+
+// PublishAll stores every message, pipelining the publishes and waiting for
+// every acknowledgement; those that fail are retried one by one with
+// Publish. It returns the first error that outlasted its retries.
+func (p *Publisher) PublishAll(ctx context.Context, msgs []Message) error {
+	if len(msgs) == 1 {
+		_, err := p.Publish(ctx, msgs[0])
+		return err
+	}
+	futures := make([]jetstream.PubAckFuture, len(msgs))
+	var retry []int
+	for i, m := range msgs {
+		msg, err := p.message(ctx, m)
+		if err != nil {
+			return err
+		}
+		opts := []jetstream.PublishOpt{jetstream.WithMsgID(m.ID)}
+		if m.ExpectRevision != nil {
+			opts = append(opts, jetstream.WithExpectLastSequencePerSubject(*m.ExpectRevision))
+		}
+		f, err := p.js.PublishMsgAsync(msg, opts...)
+		if err != nil {
+			retry = append(retry, i)
+			continue
+		}
+		futures[i] = f
+	}
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		select {
+		case <-f.Ok():
+		case <-f.Err():
+			retry = append(retry, i)
+		case <-ctx.Done():
+			return fmt.Errorf("publish %d messages: %w", len(msgs), ctx.Err())
+		}
+	}
+	for _, i := range retry {
+		m := msgs[i]
+		if _, err := p.Publish(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// message builds the NATS message of m, with the request id and trace
+// headers of ctx.
+func (p *Publisher) message(ctx context.Context, m Message) (*nats.Msg, error) {
+	if m.ID == "" {
+		return nil, fmt.Errorf("publish to %s: no message id", m.Subject)
+	}
+	data := m.Data
+	if data == nil {
+		var err error
+		if data, err = proto.Marshal(m.Body); err != nil {
+			return nil, fmt.Errorf("publish to %s: encode: %w", m.Subject, err)
+		}
+	}
+	msg := &nats.Msg{Subject: m.Subject, Data: data, Header: nats.Header{}}
+	for k, v := range m.Header {
+		msg.Header[k] = v
+	}
+	if id := logging.RequestID(ctx); id != "" {
+		msg.Header.Set(HeaderRequestID, id)
+	}
+	if p.Inject != nil {
+		p.Inject(ctx, msg.Header)
+	}
+	return msg, nil
 }

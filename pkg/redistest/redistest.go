@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/log"
 	"github.com/testcontainers/testcontainers-go/wait"
 )
 
@@ -39,6 +40,7 @@ func Start(t testing.TB) *Redis {
 	t.Helper()
 	ctx := context.Background()
 	ctr, err := testcontainers.Run(ctx, Image(),
+		testcontainers.WithLogger(log.TestLogger(t)),
 		testcontainers.WithExposedPorts("6379/tcp"),
 		testcontainers.WithWaitStrategy(
 			wait.ForLog("Ready to accept connections"),

@@ -804,6 +804,52 @@ func (x *Subscription) GetUpdatedAtUnixMs() int64 {
 	return 0
 }
 
+// Subscriptions are a candidate's subscriptions, kept under one key so that
+// finding who to tell of a match is one read.
+type Subscriptions struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Items         []*Subscription        `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Subscriptions) Reset() {
+	*x = Subscriptions{}
+	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Subscriptions) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Subscriptions) ProtoMessage() {}
+
+func (x *Subscriptions) ProtoReflect() protoreflect.Message {
+	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Subscriptions.ProtoReflect.Descriptor instead.
+func (*Subscriptions) Descriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_alert_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Subscriptions) GetItems() []*Subscription {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
 var File_clinjobs_events_v1_alert_proto protoreflect.FileDescriptor
 
 const file_clinjobs_events_v1_alert_proto_rawDesc = "" +
@@ -883,7 +929,9 @@ const file_clinjobs_events_v1_alert_proto_rawDesc = "" +
 	"\bmin_band\x18\v \x01(\x0e2\x18.clinjobs.events.v1.BandR\aminBand\x12\x16\n" +
 	"\x06paused\x18\f \x01(\bR\x06paused\x12+\n" +
 	"\x12created_at_unix_ms\x18\r \x01(\x03R\x0fcreatedAtUnixMs\x12+\n" +
-	"\x12updated_at_unix_ms\x18\x0e \x01(\x03R\x0fupdatedAtUnixMs*[\n" +
+	"\x12updated_at_unix_ms\x18\x0e \x01(\x03R\x0fupdatedAtUnixMs\"G\n" +
+	"\rSubscriptions\x126\n" +
+	"\x05items\x18\x01 \x03(\v2 .clinjobs.events.v1.SubscriptionR\x05items*[\n" +
 	"\aChannel\x12\x17\n" +
 	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCHANNEL_WEBHOOK\x10\x01\x12\x11\n" +
@@ -908,7 +956,7 @@ func file_clinjobs_events_v1_alert_proto_rawDescGZIP() []byte {
 }
 
 var file_clinjobs_events_v1_alert_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_clinjobs_events_v1_alert_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_clinjobs_events_v1_alert_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_clinjobs_events_v1_alert_proto_goTypes = []any{
 	(Channel)(0),           // 0: clinjobs.events.v1.Channel
 	(Rhythm)(0),            // 1: clinjobs.events.v1.Rhythm
@@ -918,14 +966,15 @@ var file_clinjobs_events_v1_alert_proto_goTypes = []any{
 	(*AlertDelivered)(nil), // 5: clinjobs.events.v1.AlertDelivered
 	(*AlertFailed)(nil),    // 6: clinjobs.events.v1.AlertFailed
 	(*Subscription)(nil),   // 7: clinjobs.events.v1.Subscription
-	(RoleFamily)(0),        // 8: clinjobs.events.v1.RoleFamily
-	(Band)(0),              // 9: clinjobs.events.v1.Band
-	(Specialism)(0),        // 10: clinjobs.events.v1.Specialism
+	(*Subscriptions)(nil),  // 8: clinjobs.events.v1.Subscriptions
+	(RoleFamily)(0),        // 9: clinjobs.events.v1.RoleFamily
+	(Band)(0),              // 10: clinjobs.events.v1.Band
+	(Specialism)(0),        // 11: clinjobs.events.v1.Specialism
 }
 var file_clinjobs_events_v1_alert_proto_depIdxs = []int32{
-	8,  // 0: clinjobs.events.v1.VacancySummary.role_family:type_name -> clinjobs.events.v1.RoleFamily
-	9,  // 1: clinjobs.events.v1.VacancySummary.band:type_name -> clinjobs.events.v1.Band
-	10, // 2: clinjobs.events.v1.VacancySummary.specialisms:type_name -> clinjobs.events.v1.Specialism
+	9,  // 0: clinjobs.events.v1.VacancySummary.role_family:type_name -> clinjobs.events.v1.RoleFamily
+	10, // 1: clinjobs.events.v1.VacancySummary.band:type_name -> clinjobs.events.v1.Band
+	11, // 2: clinjobs.events.v1.VacancySummary.specialisms:type_name -> clinjobs.events.v1.Specialism
 	2,  // 3: clinjobs.events.v1.MatchFound.vacancy:type_name -> clinjobs.events.v1.VacancySummary
 	0,  // 4: clinjobs.events.v1.Delivery.channel:type_name -> clinjobs.events.v1.Channel
 	3,  // 5: clinjobs.events.v1.Delivery.match:type_name -> clinjobs.events.v1.MatchFound
@@ -933,14 +982,15 @@ var file_clinjobs_events_v1_alert_proto_depIdxs = []int32{
 	0,  // 7: clinjobs.events.v1.AlertFailed.channel:type_name -> clinjobs.events.v1.Channel
 	0,  // 8: clinjobs.events.v1.Subscription.channel:type_name -> clinjobs.events.v1.Channel
 	1,  // 9: clinjobs.events.v1.Subscription.rhythm:type_name -> clinjobs.events.v1.Rhythm
-	8,  // 10: clinjobs.events.v1.Subscription.role_families:type_name -> clinjobs.events.v1.RoleFamily
-	10, // 11: clinjobs.events.v1.Subscription.specialisms:type_name -> clinjobs.events.v1.Specialism
-	9,  // 12: clinjobs.events.v1.Subscription.min_band:type_name -> clinjobs.events.v1.Band
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	9,  // 10: clinjobs.events.v1.Subscription.role_families:type_name -> clinjobs.events.v1.RoleFamily
+	11, // 11: clinjobs.events.v1.Subscription.specialisms:type_name -> clinjobs.events.v1.Specialism
+	10, // 12: clinjobs.events.v1.Subscription.min_band:type_name -> clinjobs.events.v1.Band
+	7,  // 13: clinjobs.events.v1.Subscriptions.items:type_name -> clinjobs.events.v1.Subscription
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_clinjobs_events_v1_alert_proto_init() }
@@ -955,7 +1005,7 @@ func file_clinjobs_events_v1_alert_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clinjobs_events_v1_alert_proto_rawDesc), len(file_clinjobs_events_v1_alert_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,61 @@
+# Clinical Engineering Jobs. `make help` lists the targets.
+SHELL := /bin/bash
+MODULES := $(shell sed -n 's|^[[:space:]]*\./\(.*\)$$|\1|p' go.work)
+BIN := build/bin
+# testcontainers-go cannot pull its reaper image here, and in a sandbox with
+# a /.dockerenv it must be told the Docker host is this one.
+export TESTCONTAINERS_RYUK_DISABLED := true
+export TESTCONTAINERS_HOST_OVERRIDE ?= localhost
+GOTEST ?= go test -race -count=1 -v=false -timeout 20m
+FUZZTIME ?= 10s
+
+.PHONY: help run test fuzz test-faults bench images up down proto proto-check lint tidy build
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+run: ## run the whole system in one process (embedded NATS, data in ./data); Ctrl-C stops it
+	@go build -o $(BIN)/clinjobs ./services/clinjobs/cmd/clinjobs
+	@exec $(BIN)/clinjobs
+
+build: ## build every service binary into build/bin
+	@for m in ingest matching notification dashboard clinjobs; do go build -o $(BIN)/$$m ./services/$$m/cmd/$$m || exit 1; done
+
+test: images ## run every module's tests (needs Docker: Redis and system tests run in containers), then the fuzz targets briefly
+	@for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GOTEST) ./...) || exit 1; done
+	@$(MAKE) --no-print-directory fuzz
+
+fuzz: ## run every fuzz target for FUZZTIME (default 10s)
+	@for m in $(MODULES); do \
+	  for pkg in $$(cd $$m && go list ./...); do \
+	    dir=$$(cd $$m && go list -f '{{.Dir}}' $$pkg); \
+	    for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
+	      echo "== fuzz $$f ($$pkg)"; (cd $$dir && go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) .) || exit 1; \
+	    done; \
+	  done; \
+	done
+
+images: ## build every image from scratch, offline: nats, redis and one per service
+	@deploy/images/build.sh
+
+up: images ## start the compose stack (3-node NATS cluster, Redis, every service) and wait until healthy
+	@docker-compose up -d --remove-orphans
+	@deploy/wait-healthy.sh 240
+
+down: ## stop the compose stack and remove its containers and volumes
+	@docker-compose down -v --remove-orphans
+
+proto: ## regenerate the Go code of the event contracts
+	@go -C tools build -o ../$(BIN)/ google.golang.org/protobuf/cmd/protoc-gen-go
+	@cd proto && PATH=../$(BIN):$$PATH protoc --go_out=. --go_opt=paths=source_relative -I . clinjobs/events/v1/*.proto
+
+proto-check: proto ## fail if the generated code is not what the .proto files give
+	@git diff --exit-code -- proto || { echo "proto/: generated code is stale; run make proto and commit" >&2; exit 1; }
+
+lint: ## go vet, gofmt and staticcheck over every module
+	@test -z "$$(gofmt -l $(MODULES) | grep -v '\.pb\.go$$' | tee /dev/stderr)" || { echo "gofmt would change the files above" >&2; exit 1; }
+	@go -C tools build -o ../$(BIN)/ honnef.co/go/tools/cmd/staticcheck
+	@for m in $(MODULES); do (cd $$m && go vet ./... && $(CURDIR)/$(BIN)/staticcheck ./...) || exit 1; done
+
+tidy: ## go mod tidy every module, each on its own
+	@for m in $(MODULES) tools; do (cd $$m && GOWORK=off go mod tidy) || exit 1; done

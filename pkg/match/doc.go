@@ -1,0 +1,66 @@
+// Package match holds the matching rules of the job board: whether a
+// candidate is eligible for a vacancy, why, what stands in the way, and how
+// well the two fit. It is pure: no I/O, no clock of its own (the caller passes
+// now), no state, and the same inputs give the same [Result] on every
+// platform, so that the matching index and a plain reference matcher can be
+// compared exactly.
+//
+// # Rules
+//
+// [Evaluate] applies every rule, in the order of [Rules], and reports each one
+// that fails as a [Miss]. A candidate is eligible when nothing is missed.
+//
+//   - open: the vacancy's status is OPEN and now is before closes_at_unix_ms
+//     (a vacancy closing exactly now is closed).
+//   - role_family: the vacancy's role family is one the candidate wants.
+//   - band: the vacancy's band is at or above the candidate's minimum band
+//     (bands are numbered in pay order); no minimum accepts any band.
+//   - contract, hours: the candidate lists none (any will do) or lists the
+//     vacancy's.
+//   - distance: the distance from home to site, rounded to 0.1 km, is at most
+//     the travel radius (a site exactly at the radius is inside), or the
+//     candidate is willing to relocate.
+//   - a_level_subjects: the candidate holds every A-level subject asked for.
+//   - a_level_count: the candidate holds at least min_a_levels A levels.
+//   - degree_subject: when a degree is asked for in listed subjects and the
+//     candidate has a degree, it is in one of them. A candidate with no degree
+//     at all is told once, by degree_class, not twice.
+//   - degree_class: when a degree is asked for, the candidate has one of at
+//     least that class (third < 2:2 < 2:1 < first).
+//   - accredited_degree, msc, nvq: held when asked for.
+//   - registration: every registration asked for is held; a Chartered Engineer
+//     (CEng) registration also meets a requirement for Incorporated Engineer
+//     (IEng), the lower grade of the same Engineering Council register.
+//   - experience: years_experience is at least min_years_experience.
+//
+// The qualification rules ([Rule.Requirement]) test things a candidate can go
+// and get; [NearMiss] picks out a candidate held back by exactly one of them.
+//
+// # Score
+//
+// Every result, eligible or not, has a score from 0 to 100 so that matches and
+// near misses can be ranked. It is the sum of five parts, each computed in
+// integer arithmetic; where a part divides, it is rounded to the nearest
+// integer, halves up:
+//
+//   - specialisms, up to 30: 30 × (distinct vacancy specialisms the candidate
+//     also lists) / (distinct vacancy specialisms); a neutral 15 when either
+//     side lists none.
+//   - distance, up to 25: with d the distance in tenths of a km (as rounded
+//     for the distance rule) and r the radius in tenths, 25 × (r − d) / r
+//     when d ≤ r (25 when r is 0 and d is 0); otherwise 10 for a candidate
+//     willing to relocate and 0 for one who is not.
+//   - band, up to 20: with over = vacancy band − minimum band (an unset
+//     minimum counts as band 2, the default profiles are given), 20 when over
+//     is 0 or 1, then 5 less for each further band, never below 0; 0 when the
+//     vacancy is below the minimum.
+//   - experience, up to 15: with over = years held − years asked, 15 when over
+//     is 0 to 3, then 3 less for each further year, never below 0; 0 when the
+//     candidate has fewer years than asked.
+//   - closing soon, up to 10: with t the time from now to closes_at_unix_ms
+//     in milliseconds, 10 when 0 < t ≤ 7 days, 10 × (60 days − t) / 53 days
+//     when 7 days < t < 60 days, and 0 when t ≥ 60 days or the closing time
+//     has passed.
+//
+// [Less] orders ranked matches by that score, then by closing time, then by id.
+package match

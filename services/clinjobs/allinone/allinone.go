@@ -1,0 +1,311 @@
+// Package allinone runs the whole system in one process around an embedded
+// NATS server whose JetStream store lives in a data directory: the way to run
+// Clinical Engineering Jobs on one machine, and the wiring that end-to-end
+// tests start (on free ports, in a temporary directory) so that they test
+// what runs in production.
+package allinone
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/clinjobs/clinjobs/pkg/bus"
+	"github.com/clinjobs/clinjobs/pkg/config"
+	"github.com/clinjobs/clinjobs/pkg/natsserver"
+	"github.com/clinjobs/clinjobs/pkg/redisclient"
+	"github.com/clinjobs/clinjobs/pkg/serve"
+	"github.com/clinjobs/clinjobs/services/dashboard"
+	"github.com/clinjobs/clinjobs/services/ingest"
+	"github.com/clinjobs/clinjobs/services/matching"
+	"github.com/clinjobs/clinjobs/services/notification"
+)
+
+// Config is the all-in-one's configuration.
+type Config struct {
+	// DataDir holds the JetStream store and the generated operator key.
+	// Default: ./data.
+	DataDir string
+	// NATSHost and NATSPort are where the embedded server also listens for
+	// outside clients (the nats CLI); port -1 picks one, 0 means the default.
+	// Default: 127.0.0.1:4222.
+	NATSHost string
+	NATSPort int
+	// Addresses of the four APIs. Defaults: :8080, :8081, :8082, :8083.
+	IngestAddr, MatchingAddr, NotificationAddr, DashboardAddr string
+	// OperatorKey admits operators. Default: the key in DataDir/operator.key,
+	// made at first start.
+	OperatorKey string
+	// Redis holds the match cache when set; otherwise it is in-process.
+	Redis redisclient.Config
+	// AllowPrivateWebhooks lets webhooks target private addresses.
+	AllowPrivateWebhooks bool
+	// Services are the services to run. Default: all of them.
+	Services []string
+	// Now is the clock of every service. Default: time.Now.
+	Now func() time.Time
+}
+
+// AllServices are the services of the system, in the order they start.
+var AllServices = []string{ingest.Name, matching.Name, notification.Name, dashboard.Name}
+
+// ConfigFromEnv reads DATA_DIR, NATS_HOST, NATS_PORT, INGEST_ADDR,
+// MATCHING_ADDR, NOTIFICATION_ADDR, DASHBOARD_ADDR, OPERATOR_KEY,
+// ALLOW_PRIVATE_WEBHOOKS and the Redis settings.
+func ConfigFromEnv(r *config.Reader) Config {
+	return Config{
+		DataDir:              r.String("DATA_DIR", "data"),
+		NATSHost:             r.String("NATS_HOST", "127.0.0.1"),
+		NATSPort:             r.Int("NATS_PORT", 4222),
+		IngestAddr:           r.String("INGEST_ADDR", ":8080"),
+		MatchingAddr:         r.String("MATCHING_ADDR", ":8081"),
+		NotificationAddr:     r.String("NOTIFICATION_ADDR", ":8082"),
+		DashboardAddr:        r.String("DASHBOARD_ADDR", ":8083"),
+		OperatorKey:          r.String("OPERATOR_KEY", ""),
+		Redis:                redisclient.ConfigFromEnv(r),
+		AllowPrivateWebhooks: r.Bool("ALLOW_PRIVATE_WEBHOOKS", false),
+		Services:             r.List("SERVICES", nil),
+	}
+}
+
+func (c *Config) setDefaults() {
+	if c.DataDir == "" {
+		c.DataDir = "data"
+	}
+	for _, d := range []struct {
+		addr *string
+		def  string
+	}{{&c.IngestAddr, ":8080"}, {&c.MatchingAddr, ":8081"}, {&c.NotificationAddr, ":8082"}, {&c.DashboardAddr, ":8083"}} {
+		if *d.addr == "" {
+			*d.addr = d.def
+		}
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if len(c.Services) == 0 {
+		c.Services = AllServices
+	}
+}
+
+// Validate reports what is wrong with c.
+func (c Config) Validate() error {
+	for _, s := range c.Services {
+		if !slices.Contains(AllServices, s) {
+			return fmt.Errorf("SERVICES: unknown service %q; the services are %s", s, strings.Join(AllServices, ", "))
+		}
+	}
+	return nil
+}
+
+// System is the running all-in-one.
+type System struct {
+	// OperatorKey is the key operators use.
+	OperatorKey string
+
+	log   *slog.Logger
+	ns    *server.Server
+	redis redis.UniversalClient
+	addrs map[string]string
+	stop  context.CancelFunc
+	done  chan error
+	once  sync.Once
+	err   error
+}
+
+// Start starts the embedded NATS server and every service, and returns once
+// every API serves. Stop ends it.
+func Start(ctx context.Context, cfg Config, log *slog.Logger) (*System, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	if cfg.OperatorKey == "" {
+		key, err := operatorKey(filepath.Join(cfg.DataDir, "operator.key"))
+		if err != nil {
+			return nil, err
+		}
+		cfg.OperatorKey = key
+	}
+	ns, err := natsserver.Start(natsserver.Config{
+		StoreDir: filepath.Join(cfg.DataDir, "jetstream"),
+		Host:     cfg.NATSHost,
+		Port:     cfg.NATSPort,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	sys := &System{OperatorKey: cfg.OperatorKey, log: log, ns: ns, addrs: map[string]string{}, done: make(chan error, 1)}
+	if cfg.Redis.Enabled() {
+		sys.redis = redisclient.New(cfg.Redis)
+	}
+	proc, err := sys.wire(ctx, cfg)
+	if err != nil {
+		sys.shutdownServer()
+		return nil, err
+	}
+	listening := make(chan struct{})
+	var mu sync.Mutex
+	proc.Listening = func(name, addr string) {
+		mu.Lock()
+		defer mu.Unlock()
+		sys.addrs[name] = addr
+		if len(sys.addrs) == len(proc.APIs) {
+			close(listening)
+		}
+	}
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	sys.stop = stop
+	go func() { sys.done <- serve.Run(runCtx, log, proc) }()
+	select {
+	case <-listening:
+		return sys, nil
+	case err := <-sys.done:
+		stop()
+		sys.shutdownServer()
+		return nil, err
+	}
+}
+
+// wire connects each service to the embedded server (in-process, no TCP)
+// and builds it as its own binary would.
+func (sys *System) wire(ctx context.Context, cfg Config) (serve.Process, error) {
+	var proc serve.Process
+	connect := func(name string) (*nats.Conn, error) {
+		nc, err := bus.Connect(ctx, bus.Config{Name: name}, sys.log.With("service", name), nats.InProcessServer(sys.ns))
+		if err == nil {
+			proc.Conns = append(proc.Conns, nc)
+		}
+		return nc, err
+	}
+	fail := func(err error) (serve.Process, error) {
+		for _, nc := range proc.Conns {
+			nc.Close()
+		}
+		return serve.Process{}, err
+	}
+	add := func(name, addr string, u interface {
+		serve.Unit
+		Handler() http.Handler
+	}) {
+		proc.APIs = append(proc.APIs, serve.API{Name: name, Addr: addr, Handler: u.Handler()})
+		proc.Units = append(proc.Units, u)
+	}
+
+	builders := map[string]func(nc *nats.Conn) error{
+		ingest.Name: func(nc *nats.Conn) error {
+			svc, err := ingest.New(ctx, ingest.Config{HTTPAddr: cfg.IngestAddr, OperatorKey: cfg.OperatorKey},
+				ingest.Deps{Log: sys.log, NC: nc, Now: cfg.Now})
+			if err == nil {
+				add(ingest.Name, cfg.IngestAddr, svc)
+			}
+			return err
+		},
+		matching.Name: func(nc *nats.Conn) error {
+			svc, err := matching.New(ctx, matching.Config{HTTPAddr: cfg.MatchingAddr},
+				matching.Deps{Log: sys.log, NC: nc, Redis: sys.redis, Now: cfg.Now})
+			if err == nil {
+				add(matching.Name, cfg.MatchingAddr, svc)
+			}
+			return err
+		},
+		notification.Name: func(nc *nats.Conn) error {
+			svc, err := notification.New(ctx, notification.Config{HTTPAddr: cfg.NotificationAddr, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks},
+				notification.Deps{Log: sys.log, NC: nc, Now: cfg.Now})
+			if err == nil {
+				add(notification.Name, cfg.NotificationAddr, svc)
+			}
+			return err
+		},
+		dashboard.Name: func(nc *nats.Conn) error {
+			svc, err := dashboard.New(ctx, dashboard.Config{HTTPAddr: cfg.DashboardAddr, OperatorKey: cfg.OperatorKey},
+				dashboard.Deps{Log: sys.log, NC: nc, Now: cfg.Now})
+			if err == nil {
+				add(dashboard.Name, cfg.DashboardAddr, svc)
+			}
+			return err
+		},
+	}
+	for _, name := range AllServices {
+		if !slices.Contains(cfg.Services, name) {
+			continue
+		}
+		nc, err := connect(name)
+		if err != nil {
+			return fail(err)
+		}
+		if err := builders[name](nc); err != nil {
+			return fail(err)
+		}
+	}
+	return proc, nil
+}
+
+// Addr returns where the API of a service listens, such as "127.0.0.1:8080".
+func (sys *System) Addr(service string) string { return sys.addrs[service] }
+
+// URL returns the base URL of a service's API.
+func (sys *System) URL(service string) string {
+	addr := sys.addrs[service]
+	if strings.HasPrefix(addr, "[::]:") || strings.HasPrefix(addr, "0.0.0.0:") {
+		addr = "localhost:" + addr[strings.LastIndexByte(addr, ':')+1:]
+	}
+	return "http://" + addr
+}
+
+// NATSURL returns where outside NATS clients connect.
+func (sys *System) NATSURL() string { return sys.ns.ClientURL() }
+
+// Stop shuts everything down in order (APIs, consumers, NATS connections,
+// the server), finishing what is in flight, and returns what went wrong.
+func (sys *System) Stop() error {
+	sys.once.Do(func() {
+		sys.stop()
+		sys.err = <-sys.done
+		if sys.redis != nil {
+			sys.err = errors.Join(sys.err, sys.redis.Close())
+		}
+		sys.shutdownServer()
+	})
+	return sys.err
+}
+
+func (sys *System) shutdownServer() {
+	sys.ns.Shutdown()
+	sys.ns.WaitForShutdown()
+}
+
+// operatorKey reads the operator key kept at path, or makes one there.
+func operatorKey(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err == nil {
+		return strings.TrimSpace(string(data)), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("operator key: %w", err)
+	}
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	key := "cjo.local." + base64.RawURLEncoding.EncodeToString(b[:])
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("operator key: %w", err)
+	}
+	return key, nil
+}

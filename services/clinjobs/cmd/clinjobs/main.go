@@ -1,0 +1,69 @@
+// Command clinjobs runs the whole of Clinical Engineering Jobs in one
+// process, around an embedded NATS server that keeps its store in DATA_DIR.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/clinjobs/clinjobs/pkg/config"
+	"github.com/clinjobs/clinjobs/pkg/logging"
+	"github.com/clinjobs/clinjobs/services/clinjobs/allinone"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "clinjobs:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unknown arguments %q; configure with the environment", args)
+	}
+	env := config.NewReader(os.LookupEnv)
+	cfg := allinone.ConfigFromEnv(env)
+	logCfg := logging.ConfigFromEnv(env)
+	if err := env.Err(); err != nil {
+		return err
+	}
+	log, err := logging.New(stderr, logCfg)
+	if err != nil {
+		return err
+	}
+	sys, err := allinone.Start(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	cache := "in-process"
+	if cfg.Redis.Enabled() {
+		cache = "Redis at " + cfg.Redis.Addrs[0]
+	}
+	fmt.Fprintf(stdout, "Clinical Engineering Jobs is running (data in %s, match cache %s).\n", cfg.DataDir, cache)
+	for _, api := range []struct{ name, what string }{
+		{"ingest", "trusts post vacancies, candidates sign up"},
+		{"matching", "candidates read their matches"},
+		{"notification", "candidates subscribe to alerts"},
+		{"dashboard", "operators"},
+	} {
+		if sys.Addr(api.name) != "" {
+			fmt.Fprintf(stdout, "  %-13s %-24s %s\n", api.name, sys.URL(api.name), api.what)
+		}
+	}
+	fmt.Fprintf(stdout, "  %-13s %s\nOperator key: %s\nPress Ctrl-C to stop.\n", "nats", sys.NATSURL(), sys.OperatorKey)
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "Stopping: finishing requests in flight, draining NATS...")
+	if err := sys.Stop(); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "Stopped cleanly.")
+	return nil
+}

@@ -1,0 +1,31 @@
+// Command notification runs the notification service on its own.
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/clinjobs/clinjobs/pkg/bus"
+	"github.com/clinjobs/clinjobs/pkg/config"
+	"github.com/clinjobs/clinjobs/pkg/serve"
+	"github.com/clinjobs/clinjobs/services/notification"
+)
+
+func main() {
+	serve.Main(notification.Name, func(ctx context.Context, env *config.Reader, log *slog.Logger) (serve.Wired, error) {
+		cfg := notification.ConfigFromEnv(env)
+		if err := env.Err(); err != nil {
+			return serve.Wired{}, err
+		}
+		nc, err := bus.Connect(ctx, cfg.NATS, log)
+		if err != nil {
+			return serve.Wired{}, err
+		}
+		svc, err := notification.New(ctx, cfg, notification.Deps{Log: log, NC: nc})
+		if err != nil {
+			nc.Close()
+			return serve.Wired{}, err
+		}
+		return serve.Wired{API: serve.API{Name: notification.Name, Addr: cfg.HTTPAddr, Handler: svc.Handler()}, Unit: svc, Conn: nc}, nil
+	})
+}
