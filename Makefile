@@ -5,6 +5,7 @@ BIN := build/bin
 # testcontainers-go cannot pull its reaper image here, and in a sandbox with
 # a /.dockerenv it must be told the Docker host is this one.
 export TESTCONTAINERS_RYUK_DISABLED := true
+export COMPOSE_PROJECT_NAME ?= clinjobs
 export TESTCONTAINERS_HOST_OVERRIDE ?= localhost
 GOTEST ?= go test -race -count=1 -v=false -timeout 20m
 FUZZTIME ?= 10s
@@ -14,6 +15,7 @@ FUZZTIME ?= 10s
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
+run: export LOG_FORMAT ?= text
 run: ## run the whole system in one process (embedded NATS, data in ./data); Ctrl-C stops it
 	@go build -o $(BIN)/clinjobs ./services/clinjobs/cmd/clinjobs
 	@exec $(BIN)/clinjobs
@@ -46,15 +48,15 @@ down: ## stop the compose stack and remove its containers and volumes
 	@docker-compose down -v --remove-orphans
 
 proto: ## regenerate the Go code of the event contracts
-	@go -C tools build -o ../$(BIN)/ google.golang.org/protobuf/cmd/protoc-gen-go
+	@GOWORK=off go -C tools build -o ../$(BIN)/ google.golang.org/protobuf/cmd/protoc-gen-go
 	@cd proto && PATH=../$(BIN):$$PATH protoc --go_out=. --go_opt=paths=source_relative -I . clinjobs/events/v1/*.proto
 
 proto-check: proto ## fail if the generated code is not what the .proto files give
-	@git diff --exit-code -- proto || { echo "proto/: generated code is stale; run make proto and commit" >&2; exit 1; }
+	@test -z "$$(git status --porcelain -- proto)" || { git status --short -- proto; echo "proto/: generated code is stale; run make proto and commit" >&2; exit 1; }
 
 lint: ## go vet, gofmt and staticcheck over every module
 	@test -z "$$(gofmt -l $(MODULES) | grep -v '\.pb\.go$$' | tee /dev/stderr)" || { echo "gofmt would change the files above" >&2; exit 1; }
-	@go -C tools build -o ../$(BIN)/ honnef.co/go/tools/cmd/staticcheck
+	@GOWORK=off go -C tools build -o ../$(BIN)/ honnef.co/go/tools/cmd/staticcheck
 	@for m in $(MODULES); do (cd $$m && go vet ./... && $(CURDIR)/$(BIN)/staticcheck ./...) || exit 1; done
 
 tidy: ## go mod tidy every module, each on its own

@@ -67,7 +67,10 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger, extra ...nats.Op
 		// they fail at once, and the caller retries or answers 503.
 		nats.ReconnectBufSize(16 << 20),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			log.Warn("nats disconnected", "err", err)
+			// A drain or close disconnects without an error: nothing to report.
+			if err != nil {
+				log.Warn("nats disconnected", "err", err)
+			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			log.Info("nats reconnected", "url", nc.ConnectedUrlRedacted())

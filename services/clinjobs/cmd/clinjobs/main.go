@@ -1,5 +1,8 @@
 // Command clinjobs runs the whole of Clinical Engineering Jobs in one
 // process, around an embedded NATS server that keeps its store in DATA_DIR.
+//
+//	clinjobs                  run the system (configured by the environment)
+//	clinjobs receive ADDR     print the webhook alerts POSTed to ADDR, such as 127.0.0.1:9000
 package main
 
 import (
@@ -26,8 +29,11 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 {
-		return fmt.Errorf("unknown arguments %q; configure with the environment", args)
+	switch {
+	case len(args) == 2 && args[0] == "receive":
+		return receive(ctx, args[1], stdout)
+	case len(args) > 0:
+		return fmt.Errorf("unknown arguments %q: run with none (configure with the environment), or receive ADDR", args)
 	}
 	env := config.NewReader(os.LookupEnv)
 	cfg := allinone.ConfigFromEnv(env)
