@@ -6,6 +6,8 @@ BIN := build/bin
 # a /.dockerenv it must be told the Docker host is this one.
 export TESTCONTAINERS_RYUK_DISABLED := true
 export COMPOSE_PROJECT_NAME ?= clinjobs
+# Images are tagged clinjobs/<name>:$(CLINJOBS_IMAGE_TAG); tests and compose use the same tag.
+export CLINJOBS_IMAGE_TAG ?= local
 export TESTCONTAINERS_HOST_OVERRIDE ?= localhost
 GOTEST ?= go test -race -count=1 -v=false -timeout 20m
 FUZZTIME ?= 10s
@@ -32,7 +34,7 @@ fuzz: ## run every fuzz target for FUZZTIME (default 10s)
 	  for pkg in $$(cd $$m && go list ./...); do \
 	    dir=$$(cd $$m && go list -f '{{.Dir}}' $$pkg); \
 	    for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
-	      echo "== fuzz $$f ($$pkg)"; (cd $$dir && go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) .) || exit 1; \
+	      echo "== fuzz $$f ($$pkg)"; (cd $$dir && go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 3s .) || exit 1; \
 	    done; \
 	  done; \
 	done

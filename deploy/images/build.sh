@@ -5,11 +5,11 @@
 # the shared libraries it links. Each image gets a Dockerfile under deploy/images/.
 #
 # Usage: deploy/images/build.sh [name ...]   (default: every image)
-# Env:   TAG (default: local), OUT (build contexts, default: build/images)
+# Env:   CLINJOBS_IMAGE_TAG (default: local), OUT (build contexts, default: build/images)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-tag=${TAG:-local}
+tag=${CLINJOBS_IMAGE_TAG:-local}
 out=${OUT:-$root/build/images}
 services=(ingest matching notification dashboard clinjobs)
 all=(nats redis "${services[@]}")

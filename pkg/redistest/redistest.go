@@ -1,5 +1,6 @@
 // Package redistest starts a real Redis for a test, in a container made from
-// the image `make images` builds (nothing can be pulled where we run), and
+// the image `make images` builds (nothing can be pulled where we run; see
+// imagetest), and
 // removes it when the test ends. Production code never imports it.
 //
 // testcontainers-go must not start its reaper (the image cannot be pulled)
@@ -10,23 +11,15 @@ package redistest
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/log"
 	"github.com/testcontainers/testcontainers-go/wait"
-)
 
-// Image returns the Redis image tests use: $CLINJOBS_REDIS_IMAGE, or the
-// one `make images` builds.
-func Image() string {
-	if img := os.Getenv("CLINJOBS_REDIS_IMAGE"); img != "" {
-		return img
-	}
-	return "clinjobs/redis:local"
-}
+	"github.com/clinjobs/clinjobs/pkg/imagetest"
+)
 
 // Redis is a running Redis container.
 type Redis struct {
@@ -39,7 +32,7 @@ type Redis struct {
 func Start(t testing.TB) *Redis {
 	t.Helper()
 	ctx := context.Background()
-	ctr, err := testcontainers.Run(ctx, Image(),
+	ctr, err := testcontainers.Run(ctx, imagetest.Name("redis"),
 		testcontainers.WithLogger(log.TestLogger(t)),
 		testcontainers.WithExposedPorts("6379/tcp"),
 		testcontainers.WithWaitStrategy(
@@ -50,7 +43,7 @@ func Start(t testing.TB) *Redis {
 	)
 	testcontainers.CleanupContainer(t, ctr)
 	if err != nil {
-		t.Fatalf("redistest: start %s: %v", Image(), err)
+		t.Fatalf("redistest: start %s: %v", imagetest.Name("redis"), err)
 	}
 	addr, err := ctr.PortEndpoint(ctx, "6379/tcp", "")
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"github.com/testcontainers/testcontainers-go/log"
 	"github.com/testcontainers/testcontainers-go/network"
 	"github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/clinjobs/clinjobs/pkg/imagetest"
 )
 
 // operatorKey is the operator key of the test stack.
@@ -23,8 +25,6 @@ type stack struct {
 	nats    string
 }
 
-func image(name string) string { return "clinjobs/" + name + ":local" }
-
 // startStack starts NATS, Redis and every service, each removed when t ends.
 func startStack(t *testing.T) *stack {
 	t.Helper()
@@ -36,9 +36,9 @@ func startStack(t *testing.T) *stack {
 	t.Cleanup(func() { _ = nw.Remove(context.Background()) })
 	st := &stack{network: nw, urls: map[string]string{}}
 
-	nats := run(t, nw, "nats", image("nats"), nil, []string{"4222/tcp"},
+	nats := run(t, nw, "nats", imagetest.Name("nats"), nil, []string{"4222/tcp"},
 		wait.ForHTTP("/healthz?js-enabled-only=true").WithPort("8222/tcp"), "8222/tcp")
-	run(t, nw, "redis", image("redis"), nil, nil, wait.ForLog("Ready to accept connections"))
+	run(t, nw, "redis", imagetest.Name("redis"), nil, nil, wait.ForLog("Ready to accept connections"))
 	st.nats = endpoint(t, nats, "4222/tcp", "nats")
 
 	inspect, err := nats.Inspect(ctx)
@@ -58,7 +58,7 @@ func startStack(t *testing.T) *stack {
 		for k, v := range env {
 			e[k] = v
 		}
-		c := run(t, nw, name, image(name), e, nil, wait.ForHTTP("/readyz").WithPort(port+"/tcp"), port+"/tcp")
+		c := run(t, nw, name, imagetest.Name(name), e, nil, wait.ForHTTP("/readyz").WithPort(port+"/tcp"), port+"/tcp")
 		st.urls[name] = endpoint(t, c, port+"/tcp", "http")
 	}
 	return st
