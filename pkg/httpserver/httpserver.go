@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/clinjobs/clinjobs/pkg/logging"
 	"github.com/clinjobs/clinjobs/pkg/problem"
@@ -30,6 +31,9 @@ type Options struct {
 	// MaxBodyBytes bounds a request body; past it the request gets 413.
 	// Default: 1 MiB.
 	MaxBodyBytes int64
+	// Metrics, when set, receives the request metrics and is served at
+	// /metrics.
+	Metrics *prometheus.Registry
 }
 
 // New returns an engine with the system's middleware. Routes are added by the caller.
@@ -43,7 +47,12 @@ func New(log *slog.Logger, opts Options) *gin.Engine {
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
-	e.Use(requestID(), accessLog(log), recovery(log), limitBody(opts.MaxBodyBytes))
+	e.Use(requestID(), accessLog(log))
+	if opts.Metrics != nil {
+		e.Use(metrics(opts.Metrics))
+		serveMetrics(e, opts.Metrics)
+	}
+	e.Use(recovery(log), limitBody(opts.MaxBodyBytes))
 	e.NoRoute(func(c *gin.Context) {
 		Fail(c, problem.New(problem.NotFound, "no route %s %s", c.Request.Method, c.Request.URL.Path))
 	})

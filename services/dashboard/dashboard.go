@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/clinjobs/clinjobs/pkg/auth"
 	"github.com/clinjobs/clinjobs/pkg/buildinfo"
@@ -63,10 +64,14 @@ type Deps struct {
 	NC  *nats.Conn
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
+	// Metrics receives the service's metrics, served at /metrics.
+	// Default: a registry of its own.
+	Metrics *prometheus.Registry
 }
 
 // Service is the dashboard service.
 type Service struct {
+	metrics *prometheus.Registry
 	cfg     Config
 	log     *slog.Logger
 	nc      *nats.Conn
@@ -86,7 +91,11 @@ func New(_ context.Context, cfg Config, deps Deps) (*Service, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	s := &Service{cfg: cfg, log: deps.Log.With("service", Name), nc: deps.NC, now: deps.Now}
+	if deps.Metrics == nil {
+		deps.Metrics = prometheus.NewRegistry()
+	}
+	s := &Service{
+		metrics: deps.Metrics, cfg: cfg, log: deps.Log.With("service", Name), nc: deps.NC, now: deps.Now}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -113,7 +122,7 @@ func (s *Service) Stop(context.Context) error {
 }
 
 func (s *Service) routes() *gin.Engine {
-	r := httpserver.New(s.log, httpserver.Options{})
+	r := httpserver.New(s.log, httpserver.Options{Metrics: s.metrics})
 	health.Register(r, bus.Check(s.nc))
 	op := r.Group("/v1", auth.Operator(auth.Hash(s.cfg.OperatorKey)))
 	op.GET("/services", s.services)

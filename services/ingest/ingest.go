@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/clinjobs/clinjobs/pkg/auth"
 	"github.com/clinjobs/clinjobs/pkg/buildinfo"
@@ -80,10 +81,14 @@ type Deps struct {
 	NC  *nats.Conn
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
+	// Metrics receives the service's metrics, served at /metrics.
+	// Default: a registry of its own.
+	Metrics *prometheus.Registry
 }
 
 // Service is the ingest service.
 type Service struct {
+	metrics     *prometheus.Registry
 	cfg         Config
 	log         *slog.Logger
 	nc          *nats.Conn
@@ -107,6 +112,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
+	if deps.Metrics == nil {
+		deps.Metrics = prometheus.NewRegistry()
+	}
 	js, err := jetstream.New(deps.NC)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
@@ -116,6 +124,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	}
 	pub := bus.NewPublisher(js)
 	s := &Service{
+		metrics:     deps.Metrics,
 		cfg:         cfg,
 		log:         deps.Log.With("service", Name),
 		nc:          deps.NC,
@@ -167,7 +176,7 @@ func (s *Service) Stop(context.Context) error {
 }
 
 func (s *Service) routes() *gin.Engine {
-	r := httpserver.New(s.log, httpserver.Options{MaxBodyBytes: s.cfg.MaxBodyBytes})
+	r := httpserver.New(s.log, httpserver.Options{MaxBodyBytes: s.cfg.MaxBodyBytes, Metrics: s.metrics})
 	health.Register(r, bus.Check(s.nc))
 	candidates := auth.NewCandidates(s.candidates)
 

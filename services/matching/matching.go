@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/singleflight"
 
@@ -82,10 +83,14 @@ type Deps struct {
 	Redis redis.UniversalClient
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
+	// Metrics receives the service's metrics, served at /metrics.
+	// Default: a registry of its own.
+	Metrics *prometheus.Registry
 }
 
 // Service is the matching service.
 type Service struct {
+	metrics    *prometheus.Registry
 	cfg        Config
 	log        *slog.Logger
 	nc         *nats.Conn
@@ -119,6 +124,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
+	if deps.Metrics == nil {
+		deps.Metrics = prometheus.NewRegistry()
+	}
 	js, err := jetstream.New(deps.NC)
 	if err != nil {
 		return nil, fmt.Errorf("matching: %w", err)
@@ -132,6 +140,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		return nil, fmt.Errorf("matching: %w", err)
 	}
 	s := &Service{
+		metrics:    deps.Metrics,
 		cfg:        cfg,
 		log:        deps.Log.With("service", Name, "partitions", cfg.Partitions.String()),
 		nc:         deps.NC,
@@ -247,7 +256,7 @@ func (s *Service) checks() []health.Check {
 }
 
 func (s *Service) routes() *gin.Engine {
-	r := httpserver.New(s.log, httpserver.Options{})
+	r := httpserver.New(s.log, httpserver.Options{Metrics: s.metrics})
 	health.Register(r, s.checks()...)
 	r.GET("/v1/candidates/:id/matches", s.candidates.Candidate("id"), s.candidateMatches)
 	return r

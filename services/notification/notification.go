@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/clinjobs/clinjobs/pkg/auth"
 	"github.com/clinjobs/clinjobs/pkg/buildinfo"
@@ -88,10 +89,14 @@ type Deps struct {
 	NC  *nats.Conn
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
+	// Metrics receives the service's metrics, served at /metrics.
+	// Default: a registry of its own.
+	Metrics *prometheus.Registry
 }
 
 // Service is the notification service.
 type Service struct {
+	metrics       *prometheus.Registry
 	cfg           Config
 	log           *slog.Logger
 	nc            *nats.Conn
@@ -116,6 +121,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
+	if deps.Metrics == nil {
+		deps.Metrics = prometheus.NewRegistry()
+	}
 	js, err := jetstream.New(deps.NC)
 	if err != nil {
 		return nil, fmt.Errorf("notification: %w", err)
@@ -125,7 +133,8 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	}
 	pub := bus.NewPublisher(js)
 	s := &Service{
-		cfg: cfg, log: deps.Log.With("service", Name), nc: deps.NC, js: js, pub: pub, now: deps.Now,
+		metrics: deps.Metrics,
+		cfg:     cfg, log: deps.Log.With("service", Name), nc: deps.NC, js: js, pub: pub, now: deps.Now,
 		client: webhook.NewClient(webhook.ClientConfig{AllowPrivate: cfg.AllowPrivateWebhooks, Timeout: cfg.WebhookTimeout}),
 	}
 	for bucket, store := range map[string]**bus.Store{BucketSubscriptions: &s.subscriptions, BucketAlerts: &s.alerts} {
@@ -232,7 +241,7 @@ func (s *Service) Stop(ctx context.Context) error {
 }
 
 func (s *Service) routes() *gin.Engine {
-	r := httpserver.New(s.log, httpserver.Options{})
+	r := httpserver.New(s.log, httpserver.Options{Metrics: s.metrics})
 	health.Register(r, bus.Check(s.nc))
 	own := s.candidates.Candidate("id")
 	r.POST("/v1/candidates/:id/subscriptions", own, s.subscribe)

@@ -212,7 +212,7 @@ func (sys *System) wire(ctx context.Context, cfg Config) (serve.Process, error) 
 	builders := map[string]func(nc *nats.Conn) error{
 		ingest.Name: func(nc *nats.Conn) error {
 			svc, err := ingest.New(ctx, ingest.Config{HTTPAddr: cfg.IngestAddr, OperatorKey: cfg.OperatorKey},
-				ingest.Deps{Log: sys.log, NC: nc, Now: cfg.Now})
+				ingest.Deps{Log: sys.log, NC: nc, Now: cfg.Now, Metrics: serve.NewRegistry()})
 			if err == nil {
 				add(ingest.Name, cfg.IngestAddr, svc)
 			}
@@ -220,7 +220,7 @@ func (sys *System) wire(ctx context.Context, cfg Config) (serve.Process, error) 
 		},
 		matching.Name: func(nc *nats.Conn) error {
 			svc, err := matching.New(ctx, matching.Config{HTTPAddr: cfg.MatchingAddr},
-				matching.Deps{Log: sys.log, NC: nc, Redis: sys.redis, Now: cfg.Now})
+				matching.Deps{Log: sys.log, NC: nc, Redis: sys.redis, Now: cfg.Now, Metrics: serve.NewRegistry()})
 			if err == nil {
 				add(matching.Name, cfg.MatchingAddr, svc)
 			}
@@ -228,7 +228,7 @@ func (sys *System) wire(ctx context.Context, cfg Config) (serve.Process, error) 
 		},
 		notification.Name: func(nc *nats.Conn) error {
 			svc, err := notification.New(ctx, notification.Config{HTTPAddr: cfg.NotificationAddr, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks},
-				notification.Deps{Log: sys.log, NC: nc, Now: cfg.Now})
+				notification.Deps{Log: sys.log, NC: nc, Now: cfg.Now, Metrics: serve.NewRegistry()})
 			if err == nil {
 				add(notification.Name, cfg.NotificationAddr, svc)
 			}
@@ -236,7 +236,7 @@ func (sys *System) wire(ctx context.Context, cfg Config) (serve.Process, error) 
 		},
 		dashboard.Name: func(nc *nats.Conn) error {
 			svc, err := dashboard.New(ctx, dashboard.Config{HTTPAddr: cfg.DashboardAddr, OperatorKey: cfg.OperatorKey},
-				dashboard.Deps{Log: sys.log, NC: nc, Now: cfg.Now})
+				dashboard.Deps{Log: sys.log, NC: nc, Now: cfg.Now, Metrics: serve.NewRegistry()})
 			if err == nil {
 				add(dashboard.Name, cfg.DashboardAddr, svc)
 			}

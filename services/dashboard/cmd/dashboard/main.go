@@ -21,7 +21,7 @@ func main() {
 		if err != nil {
 			return serve.Wired{}, err
 		}
-		svc, err := dashboard.New(ctx, cfg, dashboard.Deps{Log: log, NC: nc})
+		svc, err := dashboard.New(ctx, cfg, dashboard.Deps{Log: log, NC: nc, Metrics: serve.NewRegistry()})
 		if err != nil {
 			nc.Close()
 			return serve.Wired{}, err

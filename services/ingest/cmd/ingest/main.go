@@ -21,7 +21,7 @@ func main() {
 		if err != nil {
 			return serve.Wired{}, err
 		}
-		svc, err := ingest.New(ctx, cfg, ingest.Deps{Log: log, NC: nc})
+		svc, err := ingest.New(ctx, cfg, ingest.Deps{Log: log, NC: nc, Metrics: serve.NewRegistry()})
 		if err != nil {
 			nc.Close()
 			return serve.Wired{}, err

@@ -24,7 +24,7 @@ func main() {
 		if err != nil {
 			return serve.Wired{}, err
 		}
-		svc, err := matching.New(ctx, cfg, matching.Deps{Log: log, NC: nc})
+		svc, err := matching.New(ctx, cfg, matching.Deps{Log: log, NC: nc, Metrics: serve.NewRegistry()})
 		if err != nil {
 			nc.Close()
 			return serve.Wired{}, err
