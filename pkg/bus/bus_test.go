@@ -10,6 +10,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/clinjobs/clinjobs/pkg/bus"
@@ -225,5 +229,56 @@ func TestConsumeWorkers(t *testing.T) {
 	}
 	if most.Load() < 2 || most.Load() > 8 {
 		t.Fatalf("at most %d handled at once, want 2 to 8 with 8 workers", most.Load())
+	}
+}
+
+// TestTraceCrossesNATS checks that a handler runs in the trace of the code
+// that published its message.
+func TestTraceCrossesNATS(t *testing.T) {
+	t.Parallel()
+	js, pub := setup(t)
+	ctx := t.Context()
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	tracer := tp.Tracer("test")
+
+	pctx, parent := tracer.Start(ctx, "post vacancy")
+	if _, err := pub.Publish(pctx, bus.Message{Subject: bus.MatchSubject("c1"), ID: "traced", Body: &eventsv1.MatchFound{CandidateId: "c1"}}); err != nil {
+		t.Fatal(err)
+	}
+	parent.End()
+
+	cons, err := js.CreateOrUpdateConsumer(ctx, bus.StreamMatches, jetstream.ConsumerConfig{Durable: "traced", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan trace.SpanContext, 1)
+	c, err := bus.Consume(cons, logging.Discard(), func(ctx context.Context, _ jetstream.Msg) error {
+		got <- trace.SpanContextFromContext(ctx)
+		return nil
+	}, bus.ConsumeOptions{Tracer: tracer, Metrics: bus.NewConsumerMetrics(prometheus.NewRegistry())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sc trace.SpanContext
+	select {
+	case sc = <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no message")
+	}
+	if err := c.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if sc.TraceID() != parent.SpanContext().TraceID() {
+		t.Fatalf("handler in trace %s, publisher in %s", sc.TraceID(), parent.SpanContext().TraceID())
+	}
+	var consumeSpan sdktrace.ReadOnlySpan
+	for _, s := range rec.Ended() {
+		if s.Name() == "consume traced" {
+			consumeSpan = s
+		}
+	}
+	if consumeSpan == nil || consumeSpan.Parent().SpanID() != parent.SpanContext().SpanID() {
+		t.Fatalf("consume span %v is not a child of the publishing span", consumeSpan)
 	}
 }

@@ -9,8 +9,12 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/clinjobs/clinjobs/pkg/logging"
+	"github.com/clinjobs/clinjobs/pkg/telemetry"
 )
 
 // Handler does the work a message asks for. Returning nil acknowledges the
@@ -50,6 +54,11 @@ type ConsumeOptions struct {
 	Backoff func(attempt uint64) time.Duration
 	// HandleTimeout bounds one handler call. Default: 30s.
 	HandleTimeout time.Duration
+	// Tracer, when set, makes a span of each handler call, in the trace the
+	// message's headers carry. The trace id reaches the logs either way.
+	Tracer trace.Tracer
+	// Metrics, when set, measures the consumer.
+	Metrics *ConsumerMetrics
 }
 
 func (o *ConsumeOptions) setDefaults() {
@@ -126,12 +135,42 @@ func (c *Consumption) handle(msg jetstream.Msg, h Handler, opts ConsumeOptions) 
 		_ = msg.Term()
 		return
 	}
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(c.base, opts.HandleTimeout)
 	defer cancel()
 	if id := msg.Headers().Get(HeaderRequestID); id != "" {
 		ctx = logging.WithRequestID(ctx, id)
 	}
+	ctx = telemetry.Extract(ctx, msg.Headers())
+	var span trace.Span
+	if opts.Tracer != nil {
+		ctx, span = opts.Tracer.Start(ctx, "consume "+c.name, trace.WithSpanKind(trace.SpanKindConsumer),
+			trace.WithAttributes(
+				attribute.String("messaging.system", "nats"),
+				attribute.String("messaging.destination.name", msg.Subject()),
+				attribute.Int64("messaging.nats.stream_sequence", int64(md.Sequence.Stream)),
+				attribute.Int64("messaging.nats.delivered", int64(md.NumDelivered)),
+			))
+		defer span.End()
+	}
 	err = safeHandle(ctx, h, msg)
+	outcome := c.settle(ctx, msg, md, err, opts)
+	if span != nil && err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, outcome)
+	}
+	if m := opts.Metrics; m != nil {
+		m.duration.WithLabelValues(c.name).Observe(time.Since(start).Seconds())
+		m.outcomes.WithLabelValues(c.name, outcome).Inc()
+		if md.NumDelivered > 1 {
+			m.redeliveries.WithLabelValues(c.name).Inc()
+		}
+	}
+}
+
+// settle acknowledges, retries or terminates msg as err says, and names
+// what it did.
+func (c *Consumption) settle(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, err error, opts ConsumeOptions) string {
 	var term termError
 	var delay delayError
 	switch {
@@ -141,17 +180,21 @@ func (c *Consumption) handle(msg jetstream.Msg, h Handler, opts ConsumeOptions) 
 		if aerr := msg.DoubleAck(ctx); aerr != nil {
 			c.log.WarnContext(ctx, "ack not confirmed; the message may come again", "subject", msg.Subject(), "seq", md.Sequence.Stream, "err", aerr)
 		}
+		return "ack"
 	case errors.As(err, &term):
 		c.log.ErrorContext(ctx, "message cannot be handled; terminated", "subject", msg.Subject(), "seq", md.Sequence.Stream, "err", err)
 		_ = msg.TermWithReason(err.Error())
+		return "term"
 	case errors.As(err, &delay):
 		c.log.DebugContext(ctx, "message deferred", "subject", msg.Subject(), "seq", md.Sequence.Stream, "delay", delay.d, "err", err)
 		_ = msg.NakWithDelay(delay.d)
+		return "delay"
 	default:
 		d := opts.Backoff(md.NumDelivered)
 		c.log.WarnContext(ctx, "handler failed; will retry", "subject", msg.Subject(), "seq", md.Sequence.Stream,
 			"attempt", md.NumDelivered, "retry_in", d, "err", err)
 		_ = msg.NakWithDelay(d)
+		return "retry"
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/clinjobs/clinjobs/pkg/logging"
+	"github.com/clinjobs/clinjobs/pkg/telemetry"
 )
 
 // Header names the system sets on its messages.
@@ -25,8 +26,6 @@ const (
 // answer did not come with the same message id until its context ends.
 type Publisher struct {
 	js jetstream.JetStream
-	// Inject adds headers (trace context) taken from a context. Optional.
-	Inject func(ctx context.Context, h nats.Header)
 	// AttemptTimeout bounds one attempt. Default: 5s.
 	AttemptTimeout time.Duration
 }
@@ -141,8 +140,8 @@ func (p *Publisher) PublishAll(ctx context.Context, msgs []Message) error {
 	return nil
 }
 
-// message builds the NATS message of m, with the request id and trace
-// headers of ctx.
+// message builds the NATS message of m, with the request id and the trace
+// context of ctx in its headers.
 func (p *Publisher) message(ctx context.Context, m Message) (*nats.Msg, error) {
 	if m.ID == "" {
 		return nil, fmt.Errorf("publish to %s: no message id", m.Subject)
@@ -161,8 +160,6 @@ func (p *Publisher) message(ctx context.Context, m Message) (*nats.Msg, error) {
 	if id := logging.RequestID(ctx); id != "" {
 		msg.Header.Set(HeaderRequestID, id)
 	}
-	if p.Inject != nil {
-		p.Inject(ctx, msg.Header)
-	}
+	telemetry.Inject(ctx, msg.Header)
 	return msg, nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/clinjobs/clinjobs/pkg/logging"
 	"github.com/clinjobs/clinjobs/pkg/problem"
@@ -34,6 +35,8 @@ type Options struct {
 	// Metrics, when set, receives the request metrics and is served at
 	// /metrics.
 	Metrics *prometheus.Registry
+	// Tracer, when set, traces every request.
+	Tracer trace.Tracer
 }
 
 // New returns an engine with the system's middleware. Routes are added by the caller.
@@ -47,7 +50,11 @@ func New(log *slog.Logger, opts Options) *gin.Engine {
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
-	e.Use(requestID(), accessLog(log))
+	e.Use(requestID())
+	if opts.Tracer != nil {
+		e.Use(tracing(opts.Tracer))
+	}
+	e.Use(accessLog(log))
 	if opts.Metrics != nil {
 		e.Use(metrics(opts.Metrics))
 		serveMetrics(e, opts.Metrics)

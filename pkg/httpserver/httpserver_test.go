@@ -52,7 +52,7 @@ func TestErrorsAreProblems(t *testing.T) {
 	srv := engine(t)
 	tests := []struct {
 		name, method, path, ctype, body string
-		want                             int
+		want                            int
 	}{
 		{"unknown route", "GET", "/nowhere", "", "", 404},
 		{"wrong method", "DELETE", "/echo/1", "", "", 405},

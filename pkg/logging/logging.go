@@ -1,6 +1,6 @@
 // Package logging sets up log/slog for every service: JSON or text lines at a
-// chosen level, each carrying the request id found in its context, so that one
-// request can be followed through every line it caused.
+// chosen level, each carrying the request id and the trace id found in its
+// context, so that one request can be followed through every line it caused.
 package logging
 
 import (
@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/clinjobs/clinjobs/pkg/config"
 )
@@ -57,10 +59,7 @@ func Discard() *slog.Logger {
 
 type ctxKey int
 
-const (
-	requestIDKey ctxKey = iota
-	traceIDKey
-)
+const requestIDKey ctxKey = 0
 
 // WithRequestID returns ctx carrying the id of the request being served.
 func WithRequestID(ctx context.Context, id string) context.Context {
@@ -73,15 +72,6 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
-// TraceIDFunc finds the trace id in a context; the telemetry package sets one
-// so that this package needs no tracing dependency.
-type TraceIDFunc func(context.Context) string
-
-// WithTraceIDFunc returns ctx carrying f, which log lines use to find the trace id.
-func WithTraceIDFunc(ctx context.Context, f TraceIDFunc) context.Context {
-	return context.WithValue(ctx, traceIDKey, f)
-}
-
 // contextHandler adds the request and trace ids a context carries to each record.
 type contextHandler struct{ slog.Handler }
 
@@ -89,10 +79,8 @@ func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := RequestID(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
 	}
-	if f, ok := ctx.Value(traceIDKey).(TraceIDFunc); ok {
-		if id := f(ctx); id != "" {
-			r.AddAttrs(slog.String("trace_id", id))
-		}
+	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()))
 	}
 	return h.Handler.Handle(ctx, r)
 }

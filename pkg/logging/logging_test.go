@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"testing"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/clinjobs/clinjobs/pkg/logging"
 )
 
@@ -17,14 +19,16 @@ func TestRequestIDOnEveryLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := logging.WithRequestID(context.Background(), "req-1")
-	ctx = logging.WithTraceIDFunc(ctx, func(context.Context) string { return "trace-9" })
+	tid, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
+	sid, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
+	ctx = trace.ContextWithSpanContext(ctx, trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid}))
 	log.With("service", "ingest").InfoContext(ctx, "posted", "vacancy", "v1")
 
 	var line map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
 		t.Fatalf("not one JSON line: %q", buf.String())
 	}
-	for k, want := range map[string]string{"request_id": "req-1", "trace_id": "trace-9", "service": "ingest", "vacancy": "v1"} {
+	for k, want := range map[string]string{"request_id": "req-1", "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "service": "ingest", "vacancy": "v1"} {
 		if line[k] != want {
 			t.Errorf("%s = %v, want %s", k, line[k], want)
 		}

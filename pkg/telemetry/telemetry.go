@@ -1,0 +1,133 @@
+// Package telemetry traces work across the services with OpenTelemetry: a
+// trace starts at the HTTP request that posted a vacancy, travels in the
+// headers of every NATS message the work causes (W3C trace context), and
+// ends at the alert's delivery, so that one trace shows the whole path.
+// Spans are exported over OTLP when an endpoint is configured; otherwise
+// tracing costs next to nothing. No global provider is set: each service
+// gets its provider as a dependency.
+package telemetry
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/propagation"
+	sdkresource "go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/clinjobs/clinjobs/pkg/config"
+)
+
+// Config says where spans go.
+type Config struct {
+	// OTLPEndpoint is the OTLP/HTTP collector, such as http://collector:4318.
+	// Empty: tracing is off. Default: empty.
+	OTLPEndpoint string
+	// SampleRatio is the share of new traces kept, 0 to 1. Default: 1.
+	SampleRatio float64
+}
+
+// ConfigFromEnv reads OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_TRACES_SAMPLE_PERCENT
+// (0 to 100).
+func ConfigFromEnv(r *config.Reader) Config {
+	ratio := 1.0
+	if n := r.Int("OTEL_TRACES_SAMPLE_PERCENT", 100); n >= 0 && n <= 100 {
+		ratio = float64(n) / 100
+	}
+	return Config{OTLPEndpoint: r.String("OTEL_EXPORTER_OTLP_ENDPOINT", ""), SampleRatio: ratio}
+}
+
+// Tracing is the tracer provider of one process.
+type Tracing struct {
+	Provider trace.TracerProvider
+	shutdown func(context.Context) error
+}
+
+// NewTracing returns the provider cfg asks for: exporting over OTLP, or a
+// no-op one when no endpoint is set.
+func NewTracing(ctx context.Context, cfg Config, service, version string) (*Tracing, error) {
+	if cfg.OTLPEndpoint == "" {
+		return &Tracing{Provider: noop.NewTracerProvider(), shutdown: func(context.Context) error { return nil }}, nil
+	}
+	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(cfg.OTLPEndpoint))
+	if err != nil {
+		return nil, fmt.Errorf("otlp exporter %s: %w", cfg.OTLPEndpoint, err)
+	}
+	res := sdkresource.NewSchemaless(
+		attribute.String("service.name", service),
+		attribute.String("service.version", version),
+	)
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithBatcher(exp),
+		sdktrace.WithResource(res),
+		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(cfg.SampleRatio))),
+	)
+	return &Tracing{Provider: tp, shutdown: tp.Shutdown}, nil
+}
+
+// Shutdown flushes the spans not yet exported.
+func (t *Tracing) Shutdown(ctx context.Context) error {
+	if err := t.shutdown(ctx); err != nil {
+		return fmt.Errorf("flush traces: %w", err)
+	}
+	return nil
+}
+
+// Tracer returns the tracer of a component from provider, or a no-op one
+// when provider is nil.
+func Tracer(provider trace.TracerProvider, component string) trace.Tracer {
+	if provider == nil {
+		provider = noop.NewTracerProvider()
+	}
+	return provider.Tracer("github.com/clinjobs/clinjobs/" + component)
+}
+
+// propagator carries W3C trace context (traceparent, tracestate).
+var propagator = propagation.TraceContext{}
+
+// headerCarrier lets the propagator read and write NATS headers.
+type headerCarrier nats.Header
+
+func (c headerCarrier) Get(key string) string { return nats.Header(c).Get(key) }
+func (c headerCarrier) Set(key, value string) { nats.Header(c).Set(key, value) }
+func (c headerCarrier) Keys() []string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// Inject writes the trace context of ctx into a message's headers.
+func Inject(ctx context.Context, h nats.Header) { propagator.Inject(ctx, headerCarrier(h)) }
+
+// Extract returns ctx carrying the trace context of a message's headers.
+func Extract(ctx context.Context, h nats.Header) context.Context {
+	if h == nil {
+		return ctx
+	}
+	return propagator.Extract(ctx, headerCarrier(h))
+}
+
+// InjectHTTP writes the trace context of ctx into an outgoing request's headers.
+func InjectHTTP(ctx context.Context, h http.Header) { propagator.Inject(ctx, propagation.HeaderCarrier(h)) }
+
+// ExtractHTTP returns ctx carrying the trace context of an incoming request.
+func ExtractHTTP(ctx context.Context, h http.Header) context.Context {
+	return propagator.Extract(ctx, propagation.HeaderCarrier(h))
+}
+
+// TraceID returns the id of the trace ctx is in, or "".
+func TraceID(ctx context.Context) string {
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.HasTraceID() {
+		return ""
+	}
+	return sc.TraceID().String()
+}
