@@ -35,8 +35,9 @@ type Table interface {
 // and knows the postcode or its district, else the centre of its postcode
 // area from the table built into this package.
 type Gazetteer struct {
-	areas map[string]Point
-	table Table
+	areas   map[string]Point
+	regions map[string]string
+	table   Table
 }
 
 //go:embed areas.csv
@@ -45,29 +46,35 @@ var areasCSV []byte
 // NewGazetteer returns a gazetteer over the built-in areas and table, which
 // may be nil.
 func NewGazetteer(table Table) (*Gazetteer, error) {
-	areas, err := readAreas(areasCSV)
-	if err != nil {
+	g := &Gazetteer{areas: map[string]Point{}, regions: map[string]string{}, table: table}
+	if err := g.readAreas(areasCSV); err != nil {
 		return nil, err
 	}
-	return &Gazetteer{areas: areas, table: table}, nil
+	return g, nil
 }
 
-func readAreas(data []byte) (map[string]Point, error) {
+// readAreas reads the built-in table: area, latitude, longitude, main town,
+// and the NHS England region (or the nation) holding most of the area.
+func (g *Gazetteer) readAreas(data []byte) error {
 	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
 	if err != nil {
-		return nil, fmt.Errorf("read postcode areas: %w", err)
+		return fmt.Errorf("read postcode areas: %w", err)
 	}
-	areas := make(map[string]Point, len(rows))
 	for _, row := range rows[1:] {
 		lat, err1 := strconv.ParseFloat(row[1], 64)
 		lon, err2 := strconv.ParseFloat(row[2], 64)
 		if err := errors.Join(err1, err2); err != nil {
-			return nil, fmt.Errorf("postcode area %s: %w", row[0], err)
+			return fmt.Errorf("postcode area %s: %w", row[0], err)
 		}
-		areas[row[0]] = Point{Lat: lat, Lon: lon}
+		g.areas[row[0]] = Point{Lat: lat, Lon: lon}
+		g.regions[row[0]] = row[4]
 	}
-	return areas, nil
+	return nil
 }
+
+// Region returns the NHS England region, or the nation, of a postcode area,
+// such as "London" or "Scotland"; "" for an unknown area.
+func (g *Gazetteer) Region(area string) string { return g.regions[area] }
 
 // Resolve places a postcode.
 func (g *Gazetteer) Resolve(ctx context.Context, pc Postcode) (Point, Precision, error) {

@@ -113,6 +113,11 @@ func TestGazetteer(t *testing.T) {
 	if a := g.AreaOf(geo.Point{Lat: 53.48, Lon: -2.24}); a != "M" {
 		t.Errorf("AreaOf(Manchester) = %s", a)
 	}
+	for area, want := range map[string]string{"M": "North West", "SE": "London", "CF": "Wales", "EH": "Scotland", "BT": "Northern Ireland", "B": "Midlands"} {
+		if got := g.Region(area); got != want {
+			t.Errorf("Region(%s) = %q, want %q", area, got, want)
+		}
+	}
 }
 
 func FuzzParsePostcode(f *testing.F) {

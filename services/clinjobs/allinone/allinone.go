@@ -236,7 +236,7 @@ func (sys *System) wire(ctx context.Context, cfg Config) (serve.Process, error) 
 		},
 		dashboard.Name: func(nc *nats.Conn) error {
 			svc, err := dashboard.New(ctx, dashboard.Config{HTTPAddr: cfg.DashboardAddr, OperatorKey: cfg.OperatorKey},
-				dashboard.Deps{Log: sys.log, NC: nc, Now: cfg.Now, Metrics: serve.NewRegistry()})
+				dashboard.Deps{Log: sys.log, NC: nc, Redis: sys.redis, Now: cfg.Now, Metrics: serve.NewRegistry()})
 			if err == nil {
 				add(dashboard.Name, cfg.DashboardAddr, svc)
 			}
