@@ -116,7 +116,9 @@ func Extract(ctx context.Context, h nats.Header) context.Context {
 }
 
 // InjectHTTP writes the trace context of ctx into an outgoing request's headers.
-func InjectHTTP(ctx context.Context, h http.Header) { propagator.Inject(ctx, propagation.HeaderCarrier(h)) }
+func InjectHTTP(ctx context.Context, h http.Header) {
+	propagator.Inject(ctx, propagation.HeaderCarrier(h))
+}
 
 // ExtractHTTP returns ctx carrying the trace context of an incoming request.
 func ExtractHTTP(ctx context.Context, h http.Header) context.Context {
