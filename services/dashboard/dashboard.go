@@ -43,6 +43,12 @@ import (
 // Name is the service's name in the NATS services framework and in logs.
 const Name = "dashboard"
 
+// Where the API and the page live.
+const (
+	APIPrefix  = "/v1/dashboard"
+	PagePrefix = "/dashboard"
+)
+
 // Config is the service's configuration.
 type Config struct {
 	// HTTPAddr is where the API and page listen. Default: :8083.
@@ -200,7 +206,10 @@ func (s *Service) Stop(context.Context) error {
 func (s *Service) routes() *gin.Engine {
 	r := httpserver.New(s.log, httpserver.Options{Metrics: s.metrics, Tracer: s.tracer})
 	health.Register(r, bus.Check(s.nc))
-	s.apiRoutes(r.Group("/v1", auth.Operator(s.opKey)))
-	s.pageRoutes(r)
+	// The dashboard's paths have prefixes of their own, so that one public
+	// base URL can serve every service without a rewrite.
+	s.apiRoutes(r.Group(APIPrefix, auth.Operator(s.opKey)))
+	s.pageRoutes(r.Group(PagePrefix))
+	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, PagePrefix+"/") })
 	return r
 }

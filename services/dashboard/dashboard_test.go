@@ -116,7 +116,7 @@ func TestServicesComeAndGo(t *testing.T) {
 				Instances []any  `json:"instances"`
 			} `json:"services"`
 		}
-		if code := f.get(t, "/v1/services", &out); code != 200 {
+		if code := f.get(t, "/v1/dashboard/services", &out); code != 200 {
 			t.Fatalf("status %d", code)
 		}
 		m := map[string]int{}
@@ -194,7 +194,7 @@ func TestFlowRatesAndMarket(t *testing.T) {
 			Configured bool `json:"configured"`
 		} `json:"redis"`
 	}
-	f.get(t, "/v1/flow", &flow)
+	f.get(t, "/v1/dashboard/flow", &flow)
 	found := false
 	for _, s := range flow.Streams {
 		for _, c := range s.Consumers {
@@ -218,7 +218,7 @@ func TestFlowRatesAndMarket(t *testing.T) {
 				P50       float64 `json:"p50_seconds"`
 			} `json:"first_alert_hour"`
 		}
-		f.get(t, "/v1/rates", &out)
+		f.get(t, "/v1/dashboard/rates", &out)
 		got := map[string]int{}
 		for _, r := range out.Rates {
 			got[r.Name] = r.LastHour
@@ -238,7 +238,7 @@ func TestFlowRatesAndMarket(t *testing.T) {
 			} `json:"vacancies"`
 			Incomplete string `json:"incomplete"`
 		}
-		f.get(t, "/v1/market", &out)
+		f.get(t, "/v1/dashboard/market", &out)
 		ok := out.Vacancies.Open == 3 && len(out.Vacancies.ByRegion) == 2 && out.Vacancies.ByRegion[0].Name == "London" &&
 			out.Vacancies.ByRegion[0].Count == 2 && strings.Contains(out.Incomplete, "partitions")
 		return ok, "market " + toJSON(out)
@@ -275,7 +275,7 @@ func TestActionsAreAudited(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if code := f.do(t, http.MethodPost, "/v1/trusts", map[string]string{"code": "RJ1", "name": "Guy's"}, nil); code != http.StatusCreated {
+	if code := f.do(t, http.MethodPost, "/v1/dashboard/trusts", map[string]string{"code": "RJ1", "name": "Guy's"}, nil); code != http.StatusCreated {
 		t.Fatalf("create: %d", code)
 	}
 	if !strings.HasPrefix(gotActor, "Ada from ") {
@@ -285,12 +285,12 @@ func TestActionsAreAudited(t *testing.T) {
 		Status int    `json:"status"`
 		Detail string `json:"detail"`
 	}
-	if code := f.do(t, http.MethodPost, "/v1/trusts", map[string]string{"code": "BAD", "name": "Bad"}, &problem); code != http.StatusConflict || !strings.Contains(problem.Detail, "onboarded already") {
+	if code := f.do(t, http.MethodPost, "/v1/dashboard/trusts", map[string]string{"code": "BAD", "name": "Bad"}, &problem); code != http.StatusConflict || !strings.Contains(problem.Detail, "onboarded already") {
 		t.Fatalf("conflict: %d %+v", code, problem)
 	}
 	// No service answers key revocation: the operator hears so, and the
 	// attempt is still on the record.
-	if code := f.do(t, http.MethodDelete, "/v1/trusts/RJ1/keys/k1", nil, &problem); code != http.StatusServiceUnavailable {
+	if code := f.do(t, http.MethodDelete, "/v1/dashboard/trusts/RJ1/keys/k1", nil, &problem); code != http.StatusServiceUnavailable {
 		t.Fatalf("revoke without ingest: %d %+v", code, problem)
 	}
 
@@ -299,7 +299,7 @@ func TestActionsAreAudited(t *testing.T) {
 			Actor, Action, Target, Outcome string
 		} `json:"entries"`
 	}
-	f.get(t, "/v1/audit", &log)
+	f.get(t, "/v1/dashboard/audit", &log)
 	var got []string
 	for _, e := range log.Entries {
 		got = append(got, e.Action+" "+e.Target+" "+e.Outcome)
@@ -319,7 +319,7 @@ func TestPageSignInAndForms(t *testing.T) {
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar}
 
-	resp, err := client.PostForm(f.srv.URL+"/login", url.Values{"name": {"Ada"}, "key": {"wrong"}})
+	resp, err := client.PostForm(f.srv.URL+"/dashboard/login", url.Values{"name": {"Ada"}, "key": {"wrong"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +329,7 @@ func TestPageSignInAndForms(t *testing.T) {
 	}
 
 	noRedirect := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err = noRedirect.PostForm(f.srv.URL+"/login", url.Values{"name": {"Ada"}, "key": {opKey}})
+	resp, err = noRedirect.PostForm(f.srv.URL+"/dashboard/login", url.Values{"name": {"Ada"}, "key": {opKey}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +345,7 @@ func TestPageSignInAndForms(t *testing.T) {
 	u, _ := url.Parse(f.srv.URL)
 	jar.SetCookies(u, []*http.Cookie{{Name: "cj_operator", Value: strings.TrimPrefix(strings.SplitN(cookie, ";", 2)[0], "cj_operator=")}})
 
-	resp, err = client.Get(f.srv.URL + "/")
+	resp, err = client.Get(f.srv.URL + "/dashboard/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +359,7 @@ func TestPageSignInAndForms(t *testing.T) {
 		t.Fatal("no CSRF token in the forms")
 	}
 
-	resp, err = client.PostForm(f.srv.URL+"/actions/rebuild-cache", url.Values{"csrf": {"forged"}})
+	resp, err = client.PostForm(f.srv.URL+"/dashboard/actions/rebuild-cache", url.Values{"csrf": {"forged"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +367,7 @@ func TestPageSignInAndForms(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("forged CSRF token: %d", resp.StatusCode)
 	}
-	resp, err = client.PostForm(f.srv.URL+"/actions/rebuild-cache", url.Values{"csrf": {csrf[1]}})
+	resp, err = client.PostForm(f.srv.URL+"/dashboard/actions/rebuild-cache", url.Values{"csrf": {csrf[1]}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,12 +380,12 @@ func TestPageSignInAndForms(t *testing.T) {
 
 	// Without the cookie, the page sends operators to sign in.
 	stranger := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err = stranger.Get(f.srv.URL + "/")
+	resp, err = stranger.Get(f.srv.URL + "/dashboard/")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/dashboard/login" {
 		t.Fatalf("index without session: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }

@@ -82,7 +82,7 @@ type page struct {
 	marketTime time.Time
 }
 
-func (s *Service) pageRoutes(r *gin.Engine) {
+func (s *Service) pageRoutes(r *gin.RouterGroup) {
 	tmpl, err := web.Templates()
 	if err != nil {
 		// The templates are embedded: a parse error is a broken build, which
@@ -93,7 +93,7 @@ func (s *Service) pageRoutes(r *gin.Engine) {
 	r.StaticFS("/static", http.FS(web.Static()))
 	r.GET("/login", func(c *gin.Context) { p.render(c, http.StatusOK, "login", pageData{Title: "Sign in"}) })
 	r.POST("/login", s.login(p))
-	signedIn := r.Group("/", s.session)
+	signedIn := r.Group("", s.session)
 	signedIn.GET("/", s.index(p))
 	signedIn.GET("/events", s.events(p))
 	signedIn.POST("/logout", s.checkCSRF, s.logout)
@@ -130,17 +130,17 @@ func (s *Service) login(p *page) gin.HandlerFunc {
 		}
 		value := base64.RawURLEncoding.EncodeToString([]byte(name)) + "." + key
 		http.SetCookie(c.Writer, &http.Cookie{
-			Name: sessionCookie, Value: value, Path: "/", HttpOnly: true, Secure: !s.cfg.InsecureCookie,
+			Name: sessionCookie, Value: value, Path: PagePrefix, HttpOnly: true, Secure: !s.cfg.InsecureCookie,
 			SameSite: http.SameSiteStrictMode, MaxAge: int((12 * time.Hour).Seconds()),
 		})
-		c.Redirect(http.StatusSeeOther, "/")
+		c.Redirect(http.StatusSeeOther, PagePrefix+"/")
 	}
 }
 
 func (s *Service) logout(c *gin.Context) {
-	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: "", Path: PagePrefix, MaxAge: -1, HttpOnly: true,
 		Secure: !s.cfg.InsecureCookie, SameSite: http.SameSiteStrictMode})
-	c.Redirect(http.StatusSeeOther, "/login")
+	c.Redirect(http.StatusSeeOther, PagePrefix+"/login")
 }
 
 // session admits a signed-in operator, or sends them to sign in.
@@ -149,8 +149,8 @@ func (s *Service) session(c *gin.Context) {
 	enc, key, ok := strings.Cut(cookie, ".")
 	name, derr := base64.RawURLEncoding.DecodeString(enc)
 	if err != nil || !ok || derr != nil || !operatorName.Match(name) || !auth.Matches(s.opKey, key) {
-		if c.Request.Method == http.MethodGet && c.FullPath() == "/" {
-			c.Redirect(http.StatusSeeOther, "/login")
+		if c.Request.Method == http.MethodGet && c.FullPath() == PagePrefix+"/" {
+			c.Redirect(http.StatusSeeOther, PagePrefix+"/login")
 			c.Abort()
 			return
 		}

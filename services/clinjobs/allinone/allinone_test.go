@@ -109,7 +109,7 @@ func TestMatchesAndServices(t *testing.T) {
 			} `json:"instances"`
 		} `json:"services"`
 	}
-	api.Do(t, http.MethodGet, api.Dashboard+"/v1/services", api.OperatorKey, nil).Expect(t, http.StatusOK).JSON(t, &services)
+	api.Do(t, http.MethodGet, api.Dashboard+"/v1/dashboard/services", api.OperatorKey, nil).Expect(t, http.StatusOK).JSON(t, &services)
 	names := map[string]int{}
 	for _, s := range services.Services {
 		names[s.Name] = len(s.Instances)
@@ -119,7 +119,7 @@ func TestMatchesAndServices(t *testing.T) {
 			t.Errorf("dashboard shows %d instances of %s: %+v", names[want], want, services)
 		}
 	}
-	api.Do(t, http.MethodGet, api.Dashboard+"/v1/services", key, nil).Expect(t, http.StatusForbidden)
+	api.Do(t, http.MethodGet, api.Dashboard+"/v1/dashboard/services", key, nil).Expect(t, http.StatusForbidden)
 }
 
 // TestRestartBeforeMatching stops the system after the vacancy is accepted

@@ -4,7 +4,7 @@
 (function () {
   var live = document.getElementById("live");
   if (!window.EventSource || !live) { return; }
-  var source = new EventSource("/events");
+  var source = new EventSource("/dashboard/events");
   source.addEventListener("section", function (e) {
     var msg = JSON.parse(e.data);
     var el = document.getElementById(msg.id);
