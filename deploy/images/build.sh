@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 tag=${CLINJOBS_IMAGE_TAG:-local}
 out=${OUT:-$root/build/images}
 services=(ingest matching notification dashboard clinjobs)
-all=(nats redis "${services[@]}")
+all=(nats redis proxy "${services[@]}")
 wanted=("$@")
 [ ${#wanted[@]} -gt 0 ] || wanted=("${all[@]}")
 
@@ -66,6 +66,11 @@ build() {
       # The server version is the one pkg/go.mod pins for the embedded server.
       (cd "$root/pkg" && go build -ldflags "-s -w" -o "$dir/nats-server" github.com/nats-io/nats-server/v2)
       cp "$root/deploy/nats/"*.conf "$dir/"
+      ;;
+    proxy)
+      # The Caddy version is the one tools/go.mod pins.
+      (cd "$root/tools" && GOWORK=off go build -ldflags "-s -w" -o "$dir/caddy" github.com/caddyserver/caddy/v2/cmd/caddy)
+      cp "$root/deploy/caddy/Caddyfile" "$dir/"
       ;;
     redis)
       ensure_redis

@@ -121,7 +121,9 @@ var (
 // last subject sequence was not the latest.
 func isStale(err error) bool {
 	var apiErr *jetstream.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+	// A replicated stream answers a CAS conflict with a code of its own.
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }
 
 // retryable reports whether a failed publish may be sent again: the server may

@@ -2,9 +2,11 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -73,20 +75,68 @@ func EnsureShared(ctx context.Context, js jetstream.JetStream, replicas int) err
 	return nil
 }
 
+// DeclareTimeout bounds the declaration of one stream or bucket, retried
+// while the cluster is still electing its leaders. Default: 2 minutes.
+const DeclareTimeout = 2 * time.Minute
+
 // EnsureKV creates the bucket or brings it to cfg.
 func EnsureKV(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("declare bucket %s: %w", cfg.Bucket, err)
-	}
-	return kv, nil
+	return declare(ctx, "bucket "+cfg.Bucket, func(ctx context.Context) (jetstream.KeyValue, error) {
+		return js.CreateOrUpdateKeyValue(ctx, cfg)
+	})
 }
 
 // EnsureStream creates the stream or brings it to cfg.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
-	s, err := js.CreateOrUpdateStream(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("declare stream %s: %w", cfg.Name, err)
+	return declare(ctx, "stream "+cfg.Name, func(ctx context.Context) (jetstream.Stream, error) {
+		return js.CreateOrUpdateStream(ctx, cfg)
+	})
+}
+
+// declare runs one declaration, again and again while the error says the
+// cluster is not ready (no meta leader yet, no answer in time, too few
+// peers up), until DeclareTimeout: services of a stack that starts together
+// wait for JetStream instead of failing.
+func declare[T any](ctx context.Context, what string, do func(context.Context) (T, error)) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, DeclareTimeout)
+	defer cancel()
+	wait := 250 * time.Millisecond
+	for {
+		actx, acancel := context.WithTimeout(ctx, 10*time.Second)
+		v, err := do(actx)
+		acancel()
+		if err == nil {
+			return v, nil
+		}
+		if !notReady(err) || ctx.Err() != nil {
+			var zero T
+			return zero, fmt.Errorf("declare %s: %w", what, err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 2*time.Second)
 	}
-	return s, nil
+}
+
+// notReady reports whether a JetStream API error may pass once the cluster
+// has settled.
+func notReady(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case jetstream.JSErrCodeJetStreamNotEnabled,
+			10005, // no suitable peers for placement: peers still joining
+			10006, // JetStream cluster not active
+			10008, // JetStream system temporarily unavailable
+			10009, // not the leader
+			10023: // insufficient resources: peers not yet known
+			return true
+		}
+		return apiErr.Code == 503
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, nats.ErrNoResponders) ||
+		retryable(err)
 }

@@ -4,7 +4,11 @@
 package natstest
 
 import (
+	"fmt"
+	"net"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -42,4 +46,77 @@ func Connect(t testing.TB, ns *server.Server) *nats.Conn {
 	}
 	t.Cleanup(nc.Close)
 	return nc
+}
+
+// StartCluster starts n servers as one JetStream cluster, each with its own
+// store and random ports, and waits until the cluster has a leader. They are
+// shut down in t.Cleanup; a test may stop one to see the others carry on.
+func StartCluster(t testing.TB, n int) []*server.Server {
+	t.Helper()
+	name := fmt.Sprintf("test-%d", time.Now().UnixNano())
+	// Every server must know every route from the start, so the cluster
+	// ports are chosen first.
+	ports := make([]int, n)
+	var routes []string
+	for i := range ports {
+		ports[i] = freePort(t)
+		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", ports[i]))
+	}
+	servers := make([]*server.Server, n)
+	for i := range n {
+		ns, err := server.NewServer(&server.Options{
+			ServerName: fmt.Sprintf("%s-%d", name, i),
+			Host:       "127.0.0.1",
+			Port:       -1,
+			JetStream:  true,
+			StoreDir:   t.TempDir(),
+			NoSigs:     true,
+			Cluster:    server.ClusterOpts{Name: name, Host: "127.0.0.1", Port: ports[i]},
+			Routes:     server.RoutesFromStr(strings.Join(routes, ",")),
+		})
+		if err != nil {
+			t.Fatalf("natstest: cluster server %d: %v", i, err)
+		}
+		t.Cleanup(func() {
+			ns.Shutdown()
+			ns.WaitForShutdown()
+		})
+		go ns.Start()
+		servers[i] = ns
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ready, leader := true, false
+		for _, ns := range servers {
+			ready = ready && ns.ReadyForConnections(10*time.Millisecond) && ns.NumRoutes() >= n-1
+			leader = leader || ns.JetStreamIsLeader()
+		}
+		if ready && leader {
+			return servers
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("natstest: cluster of %d not formed (ready %v, leader %v)", n, ready, leader)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// freePort returns a TCP port free a moment ago on 127.0.0.1.
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("natstest: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// ClusterURL returns a client URL naming every server of a cluster.
+func ClusterURL(servers []*server.Server) string {
+	urls := make([]string, len(servers))
+	for i, ns := range servers {
+		urls[i] = ns.ClientURL()
+	}
+	return strings.Join(urls, ",")
 }
