@@ -35,6 +35,9 @@ func NewStore(ctx context.Context, js jetstream.JetStream, pub *Publisher, bucke
 	return &Store{kv: kv, stream: stream, pub: pub, bucket: bucket}, nil
 }
 
+// Bucket returns the bucket's name.
+func (s *Store) Bucket() string { return s.bucket }
+
 // KV returns the bucket, for watches and listing.
 func (s *Store) KV() jetstream.KeyValue { return s.kv }
 
@@ -44,24 +47,48 @@ func (s *Store) Subject(key string) string { return "$KV." + s.bucket + "." + ke
 // Get decodes the latest record of key into into and returns its revision.
 // A deleted or purged key is ErrNotFound.
 func (s *Store) Get(ctx context.Context, key string, into proto.Message) (uint64, error) {
-	e, err := s.kv.Get(ctx, key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
-		return 0, fmt.Errorf("get %s %s: %w", s.bucket, key, ErrNotFound)
-	}
+	data, rev, err := s.GetEncoded(ctx, key)
 	if err != nil {
-		return 0, fmt.Errorf("get %s %s: %w", s.bucket, key, err)
+		return 0, err
 	}
-	if err := proto.Unmarshal(e.Value(), into); err != nil {
+	if err := proto.Unmarshal(data, into); err != nil {
 		return 0, fmt.Errorf("decode %s %s: %w", s.bucket, key, err)
 	}
-	return e.Revision(), nil
+	return rev, nil
+}
+
+// GetEncoded returns the latest record of key as stored, and its revision.
+func (s *Store) GetEncoded(ctx context.Context, key string) ([]byte, uint64, error) {
+	e, err := s.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+		return nil, 0, fmt.Errorf("get %s %s: %w", s.bucket, key, ErrNotFound)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("get %s %s: %w", s.bucket, key, err)
+	}
+	return e.Value(), e.Revision(), nil
 }
 
 // Create stores rec under key if no live record has it, and returns the new
 // revision, or ErrExists. A key whose last record was deleted may be created
 // again. msgID makes a retry of the same create land once.
 func (s *Store) Create(ctx context.Context, key, msgID string, rec proto.Message) (uint64, error) {
-	rev, err := s.put(ctx, key, msgID, 0, rec)
+	data, err := Encode(rec)
+	if err != nil {
+		return 0, fmt.Errorf("encode %s %s: %w", s.bucket, key, err)
+	}
+	return s.CreateEncoded(ctx, key, msgID, data)
+}
+
+// Encode returns the bytes a record is stored as: deterministic, so that the
+// same record is always the same bytes.
+func Encode(rec proto.Message) ([]byte, error) {
+	return proto.MarshalOptions{Deterministic: true}.Marshal(rec)
+}
+
+// CreateEncoded is Create of a record already encoded.
+func (s *Store) CreateEncoded(ctx context.Context, key, msgID string, data []byte) (uint64, error) {
+	rev, err := s.put(ctx, key, msgID, 0, data)
 	if !errors.Is(err, ErrStale) {
 		return rev, err
 	}
@@ -75,7 +102,7 @@ func (s *Store) Create(ctx context.Context, key, msgID string, rec proto.Message
 		return 0, fmt.Errorf("create %s %s: %w", s.bucket, key, gerr)
 	}
 	if op := m.Header.Get("KV-Operation"); op == "DEL" || op == "PURGE" {
-		return s.put(ctx, key, msgID, m.Sequence, rec)
+		return s.put(ctx, key, msgID, m.Sequence, data)
 	}
 	return 0, fmt.Errorf("create %s %s: %w", s.bucket, key, ErrExists)
 }
@@ -83,18 +110,18 @@ func (s *Store) Create(ctx context.Context, key, msgID string, rec proto.Message
 // Update stores rec under key if its latest revision is rev, and returns the
 // new revision, or ErrStale.
 func (s *Store) Update(ctx context.Context, key string, rev uint64, rec proto.Message) (uint64, error) {
-	return s.put(ctx, key, "", rev, rec)
+	data, err := Encode(rec)
+	if err != nil {
+		return 0, fmt.Errorf("encode %s %s: %w", s.bucket, key, err)
+	}
+	return s.put(ctx, key, "", rev, data)
 }
 
 // put writes rec if key's latest revision is rev. Without a msgID the id is
 // made of the key, the revision and the content, so that only a retry of this
 // very write is taken for a duplicate; another writer's update from the same
 // revision is refused as stale, never mistaken for this one.
-func (s *Store) put(ctx context.Context, key, msgID string, rev uint64, rec proto.Message) (uint64, error) {
-	data, err := proto.MarshalOptions{Deterministic: true}.Marshal(rec)
-	if err != nil {
-		return 0, fmt.Errorf("encode %s %s: %w", s.bucket, key, err)
-	}
+func (s *Store) put(ctx context.Context, key, msgID string, rev uint64, data []byte) (uint64, error) {
 	if msgID == "" {
 		sum := sha256.Sum256(data)
 		msgID = s.bucket + "." + key + "." + strconv.FormatUint(rev, 10) + "." + hex.EncodeToString(sum[:12])
@@ -135,4 +162,56 @@ func (s *Store) Erase(ctx context.Context, key string) error {
 		return fmt.Errorf("erase %s %s: %w", s.bucket, key, err)
 	}
 	return nil
+}
+
+// Creation is one record to create with CreateMany.
+type Creation struct {
+	Key   string
+	MsgID string
+	Data  []byte
+}
+
+// Created is the outcome of one Creation: its revision, or an error
+// (ErrExists when a live record has the key).
+type Created struct {
+	Revision uint64
+	Err      error
+}
+
+// CreateMany creates many records at once: the publishes are pipelined, not
+// sent one round trip at a time, and each outcome is its own. Those the
+// pipeline could not settle (a stale expectation, a lost answer) go through
+// CreateEncoded one by one.
+func (s *Store) CreateMany(ctx context.Context, cs []Creation) []Created {
+	out := make([]Created, len(cs))
+	futures := make([]jetstream.PubAckFuture, len(cs))
+	for i, c := range cs {
+		msg, err := s.pub.message(ctx, Message{Subject: s.Subject(c.Key), ID: c.MsgID, Data: c.Data})
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		f, err := s.pub.js.PublishMsgAsync(msg, jetstream.WithMsgID(c.MsgID), jetstream.WithExpectLastSequencePerSubject(0))
+		if err == nil {
+			futures[i] = f
+		}
+	}
+	for i, f := range futures {
+		if out[i].Err != nil {
+			continue
+		}
+		if f != nil {
+			select {
+			case ack := <-f.Ok():
+				out[i].Revision = ack.Sequence
+				continue
+			case <-f.Err():
+			case <-ctx.Done():
+				out[i].Err = ctx.Err()
+				continue
+			}
+		}
+		out[i].Revision, out[i].Err = s.CreateEncoded(ctx, cs[i].Key, cs[i].MsgID, cs[i].Data)
+	}
+	return out
 }

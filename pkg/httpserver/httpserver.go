@@ -37,6 +37,10 @@ type Options struct {
 	Metrics *prometheus.Registry
 	// Tracer, when set, traces every request.
 	Tracer trace.Tracer
+	// TrustedProxies are the addresses or CIDRs whose X-Forwarded-For is
+	// believed, so that the client's address (for rate limits and logs) is
+	// the caller's, not the proxy's. Default: none, the peer is the client.
+	TrustedProxies []string
 }
 
 // New returns an engine with the system's middleware. Routes are added by the caller.
@@ -48,6 +52,9 @@ func New(log *slog.Logger, opts Options) *gin.Engine {
 	// printing every route, which the access log makes redundant.
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
+	// Only the proxies named are believed about who the client is; an
+	// invalid entry is refused when the configuration is read.
+	_ = e.SetTrustedProxies(opts.TrustedProxies)
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
 	e.Use(requestID())
@@ -153,6 +160,11 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 		c.Next()
 	}
 }
+
+// LimitBody bounds request bodies of the routes it guards below the
+// engine's limit: an API with one large route (a bulk post) keeps the rest
+// small.
+func LimitBody(n int64) gin.HandlerFunc { return limitBody(n) }
 
 func limitBody(n int64) gin.HandlerFunc {
 	return func(c *gin.Context) {

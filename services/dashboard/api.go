@@ -12,10 +12,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/clinjobs/clinjobs/pkg/control"
 	"github.com/clinjobs/clinjobs/pkg/httpserver"
 	"github.com/clinjobs/clinjobs/pkg/problem"
 	"github.com/clinjobs/clinjobs/services/dashboard/internal/audit"
-	"github.com/clinjobs/clinjobs/services/dashboard/internal/control"
 	"github.com/clinjobs/clinjobs/services/dashboard/internal/discovery"
 	"github.com/clinjobs/clinjobs/services/dashboard/internal/flow"
 	"github.com/clinjobs/clinjobs/services/dashboard/internal/market"

@@ -54,6 +54,9 @@ type Config struct {
 	Redis redisclient.Config
 	// AllowPrivateWebhooks lets webhooks target private addresses.
 	AllowPrivateWebhooks bool
+	// CloseEvery is how often ingest closes vacancies past their date.
+	// Default: 1m.
+	CloseEvery time.Duration
 	// Services are the services to run. Default: all of them.
 	Services []string
 	// Now is the clock of every service. Default: time.Now.
@@ -211,8 +214,8 @@ func (sys *System) wire(ctx context.Context, cfg Config) (serve.Process, error) 
 
 	builders := map[string]func(nc *nats.Conn) error{
 		ingest.Name: func(nc *nats.Conn) error {
-			svc, err := ingest.New(ctx, ingest.Config{HTTPAddr: cfg.IngestAddr, OperatorKey: cfg.OperatorKey},
-				ingest.Deps{Log: sys.log, NC: nc, Now: cfg.Now, Metrics: serve.NewRegistry()})
+			svc, err := ingest.New(ctx, ingest.Config{HTTPAddr: cfg.IngestAddr, OperatorKey: cfg.OperatorKey, CloseEvery: cfg.CloseEvery},
+				ingest.Deps{Log: sys.log, NC: nc, Redis: sys.redis, Now: cfg.Now, Metrics: serve.NewRegistry()})
 			if err == nil {
 				add(ingest.Name, cfg.IngestAddr, svc)
 			}

@@ -3,6 +3,8 @@
 //
 //	clinjobs                  run the system (configured by the environment)
 //	clinjobs receive ADDR     print the webhook alerts POSTed to ADDR, such as 127.0.0.1:9000
+//	clinjobs gazetteer load FILE
+//	                          load a full postcode file (postcode, latitude, longitude CSV)
 package main
 
 import (
@@ -32,8 +34,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch {
 	case len(args) == 2 && args[0] == "receive":
 		return receive(ctx, args[1], stdout)
+	case len(args) == 3 && args[0] == "gazetteer" && args[1] == "load":
+		return loadGazetteer(ctx, args[2], stdout, stderr)
 	case len(args) > 0:
-		return fmt.Errorf("unknown arguments %q: run with none (configure with the environment), or receive ADDR", args)
+		return fmt.Errorf("unknown arguments %q: run with none (configure with the environment), receive ADDR, or gazetteer load FILE", args)
 	}
 	env := config.NewReader(os.LookupEnv)
 	cfg := allinone.ConfigFromEnv(env)

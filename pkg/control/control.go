@@ -1,8 +1,9 @@
-// Package control carries operator actions to the services that own the data
-// they change, over NATS request-reply to the services' framework endpoints:
+// Package control carries requests between services over NATS request-reply,
+// to the endpoints each service registers with the NATS services framework:
 // one answer from any replica (queue groups), or, for work split by
 // partition, the answers of every replica gathered until the partitions are
-// covered.
+// covered. Operator actions and questions one service has of another's data
+// travel this way, so that no service reads another's stores.
 package control
 
 import (
@@ -18,6 +19,7 @@ import (
 
 	"github.com/clinjobs/clinjobs/pkg/partition"
 	"github.com/clinjobs/clinjobs/pkg/problem"
+	"github.com/clinjobs/clinjobs/pkg/strictjson"
 )
 
 // HeaderActor names who asked, for the owning service's own logs.
@@ -151,4 +153,21 @@ func (c *Client) Gather(ctx context.Context, subject, actor string, req any, eac
 		}
 	}
 	return nil
+}
+
+// Respond answers a services-framework request with v as JSON, or with err
+// as an error answer carrying its HTTP status and detail: the other half of
+// Request.
+func Respond(req micro.Request, v any, err error) {
+	if err != nil {
+		d := problem.DetailsOf(err)
+		_ = req.Error(strconv.Itoa(d.Status), d.Detail, nil)
+		return
+	}
+	_ = req.RespondJSON(v)
+}
+
+// Decode reads a request's JSON body strictly into v.
+func Decode(req micro.Request, v any) error {
+	return strictjson.Decode(req.Data(), v)
 }

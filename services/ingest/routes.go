@@ -1,0 +1,108 @@
+package ingest
+
+import (
+	"errors"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/clinjobs/clinjobs/pkg/auth"
+	"github.com/clinjobs/clinjobs/pkg/bus"
+	"github.com/clinjobs/clinjobs/pkg/health"
+	"github.com/clinjobs/clinjobs/pkg/httpserver"
+	"github.com/clinjobs/clinjobs/pkg/problem"
+	"github.com/clinjobs/clinjobs/pkg/ratelimit"
+	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
+)
+
+func (s *Service) routes() (*gin.Engine, error) {
+	r := httpserver.New(s.log, httpserver.Options{MaxBodyBytes: s.cfg.MaxBulkBytes, Metrics: s.metrics, Tracer: s.tracer, TrustedProxies: s.cfg.TrustedProxies})
+	health.Register(r, bus.Check(s.nc), health.Check{Name: "vacancies", Check: s.projection.Check})
+	doc, err := Document().Handler()
+	if err != nil {
+		return nil, err
+	}
+	r.GET("/openapi.json", doc)
+
+	// Every request counts against its client's address first, so that
+	// guessing credentials is limited too; an authenticated request then
+	// counts against its credential.
+	byAddr := ratelimit.Middleware("address", s.limitByAddr, func(c *gin.Context) string { return c.ClientIP() }, s.log, s.limits)
+	byKey := ratelimit.Middleware("credential", s.limitByKey, func(c *gin.Context) string { return c.GetString(auth.ContextActor) }, s.log, s.limits)
+	small := httpserver.LimitBody(s.cfg.MaxBodyBytes)
+	candidates := auth.NewCandidates(s.candidates)
+	operator := []gin.HandlerFunc{byAddr, small, auth.Operator(s.operatorKey), byKey}
+	trust := []gin.HandlerFunc{byAddr, s.requireTrust, byKey}
+	candidate := []gin.HandlerFunc{byAddr, small, candidates.Candidate("id"), byKey}
+	public := []gin.HandlerFunc{byAddr, small}
+
+	v1 := r.Group("/v1")
+	v1.POST("/trusts", with(operator, s.createTrust)...)
+	v1.GET("/trusts", with(operator, s.listTrusts)...)
+	v1.POST("/trusts/:code/keys", with(operator, s.issueKey)...)
+	v1.DELETE("/trusts/:code/keys/:key", with(operator, s.revokeKey)...)
+
+	v1.POST("/vacancies", with(trust, small, s.postVacancy)...)
+	v1.POST("/vacancies/bulk", with(trust, s.bulkPost)...)
+	v1.GET("/vacancies", with(public, s.listOpen)...)
+	v1.GET("/vacancies/:id", with(public, s.getVacancy)...)
+	v1.GET("/vacancies/:id/jobposting", with(public, s.getJobPosting)...)
+	v1.PUT("/vacancies/:id", with(trust, small, s.replaceVacancy)...)
+	v1.POST("/vacancies/:id/close", with(trust, small, s.closeVacancy)...)
+	v1.POST("/vacancies/:id/withdraw", with(trust, small, s.withdrawVacancy)...)
+	v1.GET("/vacancies/:id/stats", with(trust, s.vacancyStats)...)
+	v1.GET("/trust/vacancies", with(trust, s.listOwn)...)
+
+	v1.POST("/candidates", with(public, s.signUp)...)
+	v1.GET("/candidates/:id", with(candidate, s.getCandidate)...)
+	v1.PUT("/candidates/:id", with(candidate, s.replaceCandidate)...)
+	v1.DELETE("/candidates/:id", with(candidate, s.eraseCandidate)...)
+	v1.POST("/candidates/:id/token", with(candidate, s.rotateToken)...)
+	v1.GET("/candidates/:id/export", with(candidate, s.exportCandidate)...)
+	return r, nil
+}
+
+func with(chain []gin.HandlerFunc, more ...gin.HandlerFunc) []gin.HandlerFunc {
+	return append(append([]gin.HandlerFunc{}, chain...), more...)
+}
+
+// requireTrust admits requests bearing a live API key of a trust.
+func (s *Service) requireTrust(c *gin.Context) {
+	tok, ok := auth.Bearer(c.GetHeader("Authorization"))
+	if !ok {
+		httpserver.Fail(c, problem.New(problem.Unauthenticated, "send Authorization: Bearer <trust API key>"))
+		return
+	}
+	cred, err := auth.Parse(tok)
+	switch {
+	case err != nil:
+		httpserver.Fail(c, problem.New(problem.Unauthenticated, "the API key is not valid"))
+		return
+	case cred.Prefix != auth.TrustKeyPrefix:
+		httpserver.Fail(c, problem.New(problem.Forbidden, "this route needs a trust API key"))
+		return
+	}
+	var t eventsv1.Trust
+	_, err = s.trusts.Get(c.Request.Context(), cred.Owner, &t)
+	if errors.Is(err, bus.ErrNotFound) {
+		httpserver.Fail(c, problem.New(problem.Unauthenticated, "the API key is not valid"))
+		return
+	}
+	if err != nil {
+		httpserver.Fail(c, problem.Wrap(problem.Unavailable, err, "keys cannot be checked just now"))
+		return
+	}
+	for _, k := range t.GetApiKeys() {
+		if k.GetId() == cred.KeyID && k.GetRevokedAtUnixMs() == 0 && auth.Matches(k.GetSecretHash(), cred.Secret) {
+			c.Set(auth.ContextTrust, &t)
+			c.Set(auth.ContextActor, "trust:"+t.GetCode()+"/"+k.GetId())
+			c.Next()
+			return
+		}
+	}
+	httpserver.Fail(c, problem.New(problem.Unauthenticated, "the API key is not valid or was revoked"))
+}
+
+func trustOf(c *gin.Context) *eventsv1.Trust {
+	t, _ := c.Get(auth.ContextTrust)
+	return t.(*eventsv1.Trust)
+}
