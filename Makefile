@@ -12,7 +12,7 @@ export TESTCONTAINERS_HOST_OVERRIDE ?= localhost
 GOTEST ?= go test -race -count=1 -v=false -timeout 20m
 FUZZTIME ?= 10s
 
-.PHONY: help run test fuzz test-faults bench images up down proto proto-check lint tidy build
+.PHONY: help run test fuzz test-faults bench bench-match images up down proto proto-check lint tidy build
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -38,6 +38,11 @@ fuzz: ## run every fuzz target for FUZZTIME (default 10s)
 	    done; \
 	  done; \
 	done
+
+bench-match: ## matching at national scale: index, reference and PostgreSQL side by side (BENCH_MATCH_FLAGS="-candidates 100000" for a quick run)
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || $$([ $$(id -u) -eq 0 ] || echo sudo) apt-get install -y -qq postgresql >/dev/null
+	@mkdir -p bench/results
+	@go run ./bench/cmd/benchmatch -out bench/results/match.json $(BENCH_MATCH_FLAGS)
 
 images: ## build every image from scratch, offline: nats, redis and one per service
 	@deploy/images/build.sh

@@ -22,11 +22,21 @@ const EarthRadiusKm = 6371.0088
 // haversine formula, which stays accurate at the short distances that matter
 // here.
 func DistanceKm(a, b Point) float64 {
+	return DistanceKmCos(a, b, CosLat(a.Lat), CosLat(b.Lat))
+}
+
+// CosLat is the cosine of a latitude in degrees, as DistanceKmCos wants it.
+func CosLat(lat float64) float64 { return math.Cos(lat * (math.Pi / 180)) }
+
+// DistanceKmCos is DistanceKm given the cosines of the two latitudes
+// (CosLat), which a caller measuring from many fixed points keeps: the same
+// arithmetic, so the very same result.
+func DistanceKmCos(a, b Point, cosA, cosB float64) float64 {
 	const rad = math.Pi / 180
 	dLat := (b.Lat - a.Lat) * rad
 	dLon := (b.Lon - a.Lon) * rad
-	s := math.Sin(dLat/2)*math.Sin(dLat/2) +
-		math.Cos(a.Lat*rad)*math.Cos(b.Lat*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
+	sinLat, sinLon := math.Sin(dLat/2), math.Sin(dLon/2)
+	s := sinLat*sinLat + cosA*cosB*sinLon*sinLon
 	return 2 * EarthRadiusKm * math.Asin(math.Min(1, math.Sqrt(s)))
 }
 

@@ -119,7 +119,7 @@ func Evaluate(c *eventsv1.Candidate, v *eventsv1.Vacancy, now time.Time) Result 
 		distTenths: distanceTenths(c.GetHome(), v.GetSite().GetLocation()),
 	}
 	r := Result{
-		Score:      score(&f),
+		Score:      f.fit().Score(),
 		DistanceKm: float64(f.distTenths) / 10,
 	}
 	var reasons []string
@@ -218,15 +218,26 @@ const (
 	engRegIEng = eventsv1.Registration_REGISTRATION_IENG
 )
 
-// distanceTenths is the distance between two locations in tenths of a km,
-// rounded half away from zero. Coordinates that give no number count as the
-// farthest apart two places can be.
+// distanceTenths is the distance between two locations in tenths of a km.
 func distanceTenths(a, b *eventsv1.Location) int64 {
-	d := geo.DistanceKm(
+	return DistanceTenths(
 		geo.Point{Lat: a.GetLatitude(), Lon: a.GetLongitude()},
 		geo.Point{Lat: b.GetLatitude(), Lon: b.GetLongitude()},
 	)
-	t := math.Round(d * 10)
+}
+
+// DistanceTenths is the great-circle distance between two points in tenths
+// of a km, rounded half away from zero: the distance every rule and score
+// uses. Coordinates that give no number count as the farthest apart two
+// places can be.
+func DistanceTenths(a, b geo.Point) int64 {
+	return DistanceTenthsCos(a, b, geo.CosLat(a.Lat), geo.CosLat(b.Lat))
+}
+
+// DistanceTenthsCos is DistanceTenths given the cosines of the latitudes
+// (geo.CosLat), for a caller that keeps them.
+func DistanceTenthsCos(a, b geo.Point, cosA, cosB float64) int64 {
+	t := math.Round(geo.DistanceKmCos(a, b, cosA, cosB) * 10)
 	if !(t >= 0 && t <= float64(maxTenths)) { // NaN included
 		return maxTenths
 	}

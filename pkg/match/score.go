@@ -1,7 +1,7 @@
 package match
 
 import (
-	"slices"
+	"math/bits"
 
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 )
@@ -21,53 +21,93 @@ const (
 	relocateScore = 10
 )
 
-// score is the sum of the five parts described in the package doc. Every part
+// Fit is what the score is computed from, in plain numbers, so that the
+// matching index, which keeps candidates in compact form, scores exactly as
+// [Evaluate] does.
+type Fit struct {
+	// Specialisms of the vacancy and of the candidate, as bit sets (bit n
+	// for the specialism numbered n).
+	VacancySpecialisms, CandidateSpecialisms uint32
+	// DistanceTenths is the distance in tenths of a km ([DistanceTenths]).
+	DistanceTenths int64
+	RadiusKm       int32
+	Relocate       bool
+	VacancyBand    eventsv1.Band
+	// MinBand is the candidate's minimum; unset counts as band 2.
+	MinBand               eventsv1.Band
+	YearsHeld, YearsAsked int32
+	ClosesAtUnixMs, NowMs int64
+}
+
+// Score is the sum of the five parts described in the package doc. Every part
 // is integer arithmetic, so the score is the same on every platform.
-func score(f *facts) int {
-	return specialismScore(f) + distanceScore(f) + bandScore(f) + experienceScore(f) + closingScore(f)
+func (f Fit) Score() int {
+	return f.specialismScore() + f.distanceScore() + f.bandScore() + f.experienceScore() + f.closingScore()
+}
+
+// SpecialismSet returns specialisms as a bit set for [Fit].
+func SpecialismSet(ss []eventsv1.Specialism) uint32 {
+	var set uint32
+	for _, s := range ss {
+		if s > 0 && s < 32 {
+			set |= 1 << uint(s)
+		}
+	}
+	return set
+}
+
+func (f *facts) fit() Fit {
+	return Fit{
+		VacancySpecialisms:   SpecialismSet(f.v.GetSpecialisms()),
+		CandidateSpecialisms: SpecialismSet(f.c.GetSpecialisms()),
+		DistanceTenths:       f.distTenths,
+		RadiusKm:             f.c.GetTravelRadiusKm(),
+		Relocate:             f.c.GetWillingToRelocate(),
+		VacancyBand:          f.v.GetBand(),
+		MinBand:              f.c.GetMinBand(),
+		YearsHeld:            f.q.GetYearsExperience(),
+		YearsAsked:           f.req.GetMinYearsExperience(),
+		ClosesAtUnixMs:       f.v.GetClosesAtUnixMs(),
+		NowMs:                f.nowMs,
+	}
 }
 
 // divRound is n/d rounded to the nearest integer, halves up, for n ≥ 0 and d > 0.
 func divRound(n, d int64) int64 { return (2*n + d) / (2 * d) }
 
-func specialismScore(f *facts) int {
-	wanted := dedupe(f.v.GetSpecialisms())
-	if len(wanted) == 0 || len(f.c.GetSpecialisms()) == 0 {
+func (f Fit) specialismScore() int {
+	wanted := bits.OnesCount32(f.VacancySpecialisms)
+	if wanted == 0 || f.CandidateSpecialisms == 0 {
 		return neutralSpecialismScore
 	}
-	covered := 0
-	for _, s := range wanted {
-		if slices.Contains(f.c.GetSpecialisms(), s) {
-			covered++
-		}
-	}
-	return int(divRound(maxSpecialismScore*int64(covered), int64(len(wanted))))
+	covered := bits.OnesCount32(f.VacancySpecialisms & f.CandidateSpecialisms)
+	return int(divRound(maxSpecialismScore*int64(covered), int64(wanted)))
 }
 
-func distanceScore(f *facts) int {
-	d, r := f.distTenths, int64(f.c.GetTravelRadiusKm())*10
+func (f Fit) distanceScore() int {
+	d, r := f.DistanceTenths, int64(f.RadiusKm)*10
 	switch {
 	case d <= r && r > 0:
 		return int(divRound(maxDistanceScore*(r-d), r))
 	case d <= r: // r == 0 and d == 0: at home
 		return maxDistanceScore
-	case f.c.GetWillingToRelocate():
+	case f.Relocate:
 		return relocateScore
 	}
 	return 0
 }
 
-func bandScore(f *facts) int {
-	lowest := f.c.GetMinBand()
+func (f Fit) bandScore() int {
+	lowest := f.MinBand
 	if lowest == eventsv1.Band_BAND_UNSPECIFIED {
 		lowest = eventsv1.Band_BAND_2
 	}
-	return stepScore(int64(f.v.GetBand())-int64(lowest), 1, maxBandScore, 5)
+	return stepScore(int64(f.VacancyBand)-int64(lowest), 1, maxBandScore, 5)
 }
 
-func experienceScore(f *facts) int {
-	asked := max(int64(f.req.GetMinYearsExperience()), 0)
-	return stepScore(int64(f.q.GetYearsExperience())-asked, 3, maxExperienceScore, 3)
+func (f Fit) experienceScore() int {
+	asked := max(int64(f.YearsAsked), 0)
+	return stepScore(int64(f.YearsHeld)-asked, 3, maxExperienceScore, 3)
 }
 
 // stepScore is top when 0 ≤ over ≤ free, then step less for each unit beyond
@@ -83,12 +123,11 @@ func stepScore(over, free, top, step int64) int {
 	return int(max(top-step*(over-free), 0))
 }
 
-func closingScore(f *facts) int {
-	closes := f.v.GetClosesAtUnixMs()
-	if closes <= f.nowMs {
+func (f Fit) closingScore() int {
+	if f.ClosesAtUnixMs <= f.NowMs {
 		return 0
 	}
-	left := closes - f.nowMs
+	left := f.ClosesAtUnixMs - f.NowMs
 	switch {
 	case left <= 0: // overflowed: far off
 		return 0

@@ -2,6 +2,7 @@ package matching
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -11,15 +12,15 @@ import (
 	"github.com/clinjobs/clinjobs/pkg/bus"
 	"github.com/clinjobs/clinjobs/pkg/jobs"
 	"github.com/clinjobs/clinjobs/pkg/match"
+	"github.com/clinjobs/clinjobs/pkg/match/index"
 	"github.com/clinjobs/clinjobs/pkg/partition"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
-	"github.com/clinjobs/clinjobs/services/matching/internal/index"
 	"github.com/clinjobs/clinjobs/services/matching/internal/matchcache"
 )
 
 // rebuild loads the latest record of every vacancy and of every candidate
 // this replica owns into the index. JetStream is the only store: nothing
-// else survives a restart. Matches are not published here; the durable
+// else survives a restart. Matches are not announced here; the durable
 // consumers that follow redeliver whatever was not finished.
 func (s *Service) rebuild(ctx context.Context) error {
 	start := time.Now()
@@ -27,13 +28,44 @@ func (s *Service) rebuild(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("rebuild vacancies: %w", err)
 	}
-	nc, err := s.load(ctx, bus.KVStream(bus.BucketCandidates), s.cfg.Partitions.Subjects("$KV."+bus.BucketCandidates+"."), s.applyCandidate)
+	// Candidates are gathered and loaded at once, in geographic order,
+	// which makes the index's queries read memory in runs.
+	var b index.Builder
+	nc, err := s.load(ctx, bus.KVStream(bus.BucketCandidates), s.cfg.Partitions.Subjects("$KV."+bus.BucketCandidates+"."), func(ch bus.KVChange) error {
+		id, ok := partition.IDFromKey(ch.Key)
+		if !ok {
+			return fmt.Errorf("candidate key %q", ch.Key)
+		}
+		if ch.Deleted {
+			return nil
+		}
+		var rec eventsv1.CandidateChanged
+		if err := proto.Unmarshal(ch.Value, &rec); err != nil {
+			return fmt.Errorf("decode candidate %s: %w", id, err)
+		}
+		b.Add(rec.GetCandidate(), ch.Revision)
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("rebuild candidates: %w", err)
 	}
-	s.log.Info("index rebuilt", "vacancies", nv, "candidates", nc, "seconds", time.Since(start).Seconds())
+	s.index.Load(&b)
+	took := time.Since(start)
+	s.metrics.rebuild.Set(took.Seconds())
+	s.log.Info("index rebuilt", "vacancies", nv, "candidates", nc, "seconds", took.Seconds())
 	return nil
 }
+
+// Rebuild loads the index from JetStream, as Start does, and reports how
+// long it took: for benchmarks.
+func (s *Service) Rebuild(ctx context.Context) (time.Duration, error) {
+	start := time.Now()
+	err := s.rebuild(ctx)
+	return time.Since(start), err
+}
+
+// IndexSizes returns how many candidates and open vacancies the index holds.
+func (s *Service) IndexSizes() (candidates, vacancies int) { return s.index.Sizes() }
 
 // load reads the last message of every subject of a stream through a
 // temporary consumer, which says at its creation how many there are.
@@ -55,14 +87,14 @@ func (s *Service) load(ctx context.Context, stream string, subjects []string, ap
 	total, loaded := pending, 0
 	lastLog := time.Now()
 	for pending > 0 {
-		batch, err := cons.Fetch(int(min(pending, 1000)), jetstream.FetchMaxWait(5*time.Second))
+		batch, err := cons.Fetch(int(min(pending, 4096)), jetstream.FetchMaxWait(5*time.Second))
 		if err != nil {
 			return loaded, err
 		}
 		got := 0
 		for msg := range batch.Messages() {
 			got++
-			ch, err := bus.ParseKV(bucketOf(stream), msg)
+			ch, err := bus.ParseKV(stream[len("KV_"):], msg)
 			if err != nil {
 				return loaded, err
 			}
@@ -88,11 +120,10 @@ func (s *Service) load(ctx context.Context, stream string, subjects []string, ap
 	return loaded, nil
 }
 
-func bucketOf(stream string) string { return stream[len("KV_"):] }
-
 // applyVacancy records a vacancy change in the index.
 func (s *Service) applyVacancy(ch bus.KVChange) error {
 	if ch.Deleted {
+		s.index.RemoveVacancy(ch.Key)
 		return nil
 	}
 	var rec eventsv1.VacancyChanged
@@ -121,39 +152,51 @@ func (s *Service) applyCandidate(ch bus.KVChange) error {
 	return nil
 }
 
-// onVacancy handles a vacancy change: the vacancy as it stands now (a
-// redelivered old revision changes nothing in the index) is matched, cached
-// and its matches published, then the change is acknowledged.
+// onVacancy handles a vacancy change. The vacancy as it stands now (a
+// redelivered old revision changes nothing in the index) is matched; the
+// pairs that are new are announced before the cache records them, so that
+// stopping half way announces again rather than never; then the change is
+// acknowledged.
 func (s *Service) onVacancy(ctx context.Context, msg jetstream.Msg) error {
 	ch, err := bus.ParseKV(bus.BucketVacancies, msg)
 	if err != nil {
 		return bus.Term(err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if err := s.applyVacancy(ch); err != nil {
 		return bus.Term(err)
 	}
-	v, ok := s.index.Vacancy(ch.Key)
-	if !ok {
-		return nil
-	}
 	now := s.now()
-	if !jobs.IsOpen(v, now) {
-		s.cacheFailed(ctx, "uncache closed vacancy", s.cache.RemoveVacancy(ctx, v.GetId()))
+	v, ok := s.index.Vacancy(ch.Key)
+	if !ok || !jobs.IsOpen(v, now) {
+		s.cacheWrite(ctx, "uncache a vacancy that is not open", s.cache.RemoveVacancy(ctx, ch.Key))
 		return nil
 	}
-	matches := s.index.MatchVacancy(v, now)
-	members := make([]matchcache.Member, len(matches))
-	for i, m := range matches {
-		members[i] = matchcache.Member{CandidateID: m.CandidateID, Score: m.Result.Score}
+	hits := s.index.MatchVacancy(v, now)
+	prev, err := s.cache.VacancyMembers(ctx, v.GetId())
+	s.cacheRead(ctx, err)
+	var fresh []pair
+	for _, h := range hits {
+		if prev[h.ID] {
+			continue
+		}
+		if c, _, ok := s.index.Candidate(h.ID); ok {
+			fresh = append(fresh, pair{c, v})
+		}
 	}
-	s.cacheFailed(ctx, "cache vacancy matches", s.cache.PutVacancy(ctx, v.GetId(), v.GetClosesAtUnixMs(), members))
-	return s.publish(ctx, v, matches, now)
+	if err := s.announce(ctx, fresh, now); err != nil {
+		return err
+	}
+	members := make([]matchcache.Member, len(hits))
+	for i, h := range hits {
+		members[i] = matchcache.Member{CandidateID: h.ID, Score: h.Score}
+	}
+	s.cacheWrite(ctx, "cache a vacancy's matches", s.cache.PutVacancy(ctx, v.GetId(), v.GetClosesAtUnixMs(), members))
+	return nil
 }
 
-// onCandidate handles a candidate change: the candidate as they stand now is
-// matched against every open vacancy, cached and published.
+// onCandidate handles a candidate change: the candidate as they stand now
+// is matched against every open vacancy; the new pairs are announced, then
+// the list is cached.
 func (s *Service) onCandidate(ctx context.Context, msg jetstream.Msg) error {
 	ch, err := bus.ParseKV(bus.BucketCandidates, msg)
 	if err != nil {
@@ -163,66 +206,105 @@ func (s *Service) onCandidate(ctx context.Context, msg jetstream.Msg) error {
 	if !ok {
 		return bus.Term(fmt.Errorf("candidate key %q", ch.Key))
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if err := s.applyCandidate(ch); err != nil {
 		return bus.Term(err)
 	}
-	c, ok := s.index.Candidate(id)
+	c, _, ok := s.index.Candidate(id)
 	if !ok {
-		s.cacheFailed(ctx, "uncache erased candidate", s.cache.RemoveCandidate(ctx, id))
+		s.cacheWrite(ctx, "uncache an erased candidate", s.cache.RemoveCandidate(ctx, id))
 		return nil
 	}
 	now := s.now()
-	matches := s.index.MatchCandidate(c, now)
-	ranked := make([]match.Ranked, len(matches))
-	for i, m := range matches {
-		ranked[i] = m.Ranked()
-	}
-	s.cacheFailed(ctx, "cache candidate matches", s.cache.PutCandidate(ctx, id, ranked))
-	for _, m := range matches {
-		v, _ := s.index.Vacancy(m.VacancyID)
-		if err := s.publish(ctx, v, []index.Match{m}, now); err != nil {
-			return err
+	hits := s.index.MatchCandidate(c, now)
+	prev, err := s.cache.CandidateVacancies(ctx, id)
+	s.cacheRead(ctx, err)
+	var fresh []pair
+	for _, h := range hits {
+		if prev[h.ID] {
+			continue
+		}
+		if v, ok := s.index.Vacancy(h.ID); ok {
+			fresh = append(fresh, pair{c, v})
 		}
 	}
+	if err := s.announce(ctx, fresh, now); err != nil {
+		return err
+	}
+	ranked := make([]match.Ranked, len(hits))
+	for i, h := range hits {
+		ranked[i] = h.Ranked()
+	}
+	s.cacheWrite(ctx, "cache a candidate's matches", s.cache.PutCandidate(ctx, id, ranked))
 	return nil
 }
 
-// publish announces each match. The message id is the pair, so that
-// republishing a match (an edit that keeps it, a redelivery) is taken for a
-// duplicate, and notification, which also keeps a durable record per alert,
-// alerts once.
-func (s *Service) publish(ctx context.Context, v *eventsv1.Vacancy, matches []index.Match, now time.Time) error {
-	if len(matches) == 0 {
+// pair is a candidate and a vacancy that match.
+type pair struct {
+	c *eventsv1.Candidate
+	v *eventsv1.Vacancy
+}
+
+// announce publishes a MatchFound for each pair, all in one pipelined
+// batch. The message id is the pair, so a pair announced twice within the
+// stream's duplicate window is stored once.
+func (s *Service) announce(ctx context.Context, pairs []pair, now time.Time) error {
+	if len(pairs) == 0 {
 		return nil
 	}
-	summary := jobs.Summarize(v)
-	msgs := make([]bus.Message, len(matches))
-	for i, m := range matches {
-		msgs[i] = bus.Message{
-			Subject: bus.MatchSubject(m.CandidateID),
-			ID:      "match." + m.CandidateID + "." + m.VacancyID,
-			Body: &eventsv1.MatchFound{
-				CandidateId:     m.CandidateID,
-				Vacancy:         summary,
-				Score:           int32(m.Result.Score),
-				Reasons:         m.Result.Reasons,
-				DistanceKm:      m.Result.DistanceKm,
-				MatchedAtUnixMs: now.UnixMilli(),
-			},
+	summaries := map[string]*eventsv1.VacancySummary{}
+	msgs := make([]bus.Message, 0, len(pairs))
+	for _, p := range pairs {
+		r := match.Evaluate(p.c, p.v, now)
+		if !r.Eligible {
+			// The index and the rules disagree: the rules decide, and the
+			// differential test should have caught it.
+			s.log.ErrorContext(ctx, "index matched a pair the rules refuse", "candidate", p.c.GetId(), "vacancy", p.v.GetId())
+			continue
 		}
+		summary, ok := summaries[p.v.GetId()]
+		if !ok {
+			summary = jobs.Summarize(p.v)
+			summaries[p.v.GetId()] = summary
+		}
+		msgs = append(msgs, bus.Message{
+			Subject: bus.MatchSubject(p.c.GetId()),
+			ID:      "match." + p.c.GetId() + "." + p.v.GetId(),
+			Body: &eventsv1.MatchFound{
+				CandidateId: p.c.GetId(), Vacancy: summary, Score: int32(r.Score), Reasons: r.Reasons,
+				DistanceKm: r.DistanceKm, MatchedAtUnixMs: now.UnixMilli(),
+			},
+		})
 	}
 	if err := s.pub.PublishAll(ctx, msgs); err != nil {
-		return fmt.Errorf("publish %d matches of %s: %w", len(msgs), v.GetId(), err)
+		return fmt.Errorf("announce %d matches: %w", len(msgs), err)
 	}
+	s.metrics.matches.Add(float64(len(msgs)))
 	return nil
 }
 
-// cacheFailed notes a cache write that failed: reads will miss and fall
-// back to the index, so the change itself goes on.
-func (s *Service) cacheFailed(ctx context.Context, what string, err error) {
-	if err != nil {
-		s.log.WarnContext(ctx, what+" failed; reads fall back to the index", "err", err)
+// cacheRead counts a read of the cache.
+func (s *Service) cacheRead(ctx context.Context, err error) {
+	switch {
+	case err == nil:
+		s.metrics.cacheReads.WithLabelValues("hit").Inc()
+	case errors.Is(err, matchcache.ErrMiss):
+		s.metrics.cacheReads.WithLabelValues("miss").Inc()
+	default:
+		s.metrics.cacheReads.WithLabelValues("error").Inc()
+		s.log.WarnContext(ctx, "match cache unreachable; announcing every match (notification keeps them to one alert)", "err", err)
+	}
+}
+
+// cacheWrite notes a cache write. A failed one leaves the cache behind the
+// index: reads skip it and it is flushed once it can be, so it never serves
+// a list that missed this change.
+func (s *Service) cacheWrite(ctx context.Context, what string, err error) {
+	if err == nil {
+		s.metrics.cacheWrites.WithLabelValues("ok").Inc()
+		return
+	}
+	s.metrics.cacheWrites.WithLabelValues("error").Inc()
+	if !s.dirty.Swap(true) {
+		s.log.WarnContext(ctx, what+" failed; reads come from the index until the cache is mended", "err", err)
 	}
 }

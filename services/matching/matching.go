@@ -1,9 +1,17 @@
 // Package matching is the matching service: it keeps an index of the
-// candidates of the partitions it owns and of every vacancy, rebuilt from
-// JetStream when it starts; on every vacancy change it finds the candidates
-// the vacancy fits, on every profile change the open vacancies the candidate
-// fits; it writes the match lists to the cache, publishes a MatchFound for
-// each match, and serves a candidate's ranked matches.
+// candidates of the partitions it owns and of every open vacancy, rebuilt
+// from JetStream when it starts (JetStream is its only store); on every
+// vacancy change it finds the candidates the vacancy fits, on every profile
+// change the open vacancies the candidate fits; it publishes a MatchFound for
+// each pair that has become a match, writes the match lists to the cache,
+// and serves a candidate's ranked matches and near misses.
+//
+// The rule for announcing: a MatchFound goes out when a pair becomes a match
+// (it was not in the cached list of the candidate or the vacancy), with the
+// pair as its message id. A vacancy edit that keeps a match announces
+// nothing; a match lost and regained is announced again, and notification,
+// which keeps a durable record of every alert it sent, does not alert a
+// second time: a candidate hears of a vacancy once.
 package matching
 
 import (
@@ -23,17 +31,18 @@ import (
 	"github.com/nats-io/nats.go/micro"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/clinjobs/clinjobs/pkg/auth"
-	"github.com/clinjobs/clinjobs/pkg/buildinfo"
 	"github.com/clinjobs/clinjobs/pkg/bus"
 	"github.com/clinjobs/clinjobs/pkg/config"
 	"github.com/clinjobs/clinjobs/pkg/health"
 	"github.com/clinjobs/clinjobs/pkg/httpserver"
+	"github.com/clinjobs/clinjobs/pkg/match/index"
 	"github.com/clinjobs/clinjobs/pkg/partition"
 	"github.com/clinjobs/clinjobs/pkg/redisclient"
-	"github.com/clinjobs/clinjobs/services/matching/internal/index"
+	"github.com/clinjobs/clinjobs/pkg/telemetry"
 	"github.com/clinjobs/clinjobs/services/matching/internal/matchcache"
 )
 
@@ -49,19 +58,23 @@ type Config struct {
 	Redis redisclient.Config
 	// Partitions are the candidate partitions this replica owns. Default: all.
 	Partitions partition.Set
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client.
+	TrustedProxies []string
 }
 
-// ConfigFromEnv reads HTTP_ADDR, MATCHING_PARTITIONS and the NATS and Redis settings.
+// ConfigFromEnv reads HTTP_ADDR, MATCHING_PARTITIONS, TRUSTED_PROXIES and
+// the NATS and Redis settings.
 func ConfigFromEnv(r *config.Reader) (Config, error) {
 	parts, err := partition.Parse(r.String("MATCHING_PARTITIONS", ""))
 	if err != nil {
 		return Config{}, fmt.Errorf("MATCHING_PARTITIONS: %w", err)
 	}
 	return Config{
-		HTTPAddr:   r.String("HTTP_ADDR", ":8081"),
-		NATS:       bus.ConfigFromEnv(r, Name),
-		Redis:      redisclient.ConfigFromEnv(r),
-		Partitions: parts,
+		HTTPAddr:       r.String("HTTP_ADDR", ":8081"),
+		NATS:           bus.ConfigFromEnv(r, Name),
+		Redis:          redisclient.ConfigFromEnv(r),
+		Partitions:     parts,
+		TrustedProxies: r.List("TRUSTED_PROXIES", nil),
 	}, nil
 }
 
@@ -86,17 +99,21 @@ type Deps struct {
 	// Metrics receives the service's metrics, served at /metrics.
 	// Default: a registry of its own.
 	Metrics *prometheus.Registry
+	// Tracer traces requests and the work changes cause. Default: none.
+	Tracer trace.TracerProvider
 }
 
 // Service is the matching service.
 type Service struct {
-	metrics    *prometheus.Registry
 	cfg        Config
 	log        *slog.Logger
 	nc         *nats.Conn
 	js         jetstream.JetStream
 	pub        *bus.Publisher
 	now        func() time.Time
+	metrics    *metrics
+	registry   *prometheus.Registry
+	tracer     trace.Tracer
 	index      *index.Index
 	cache      matchcache.Cache
 	cacheName  string
@@ -106,13 +123,14 @@ type Service struct {
 	handler    *gin.Engine
 	misses     singleflight.Group
 
-	// mu makes applying a change and matching it one step, so that of a
-	// candidate and a vacancy that arrive together, whichever is matched
-	// second sees the first.
-	mu     sync.Mutex
+	// dirty is set when a cache write failed: until the cache is flushed,
+	// it may hold lists that missed changes, so reads skip it.
+	dirty  atomic.Bool
 	ready  atomic.Bool
 	consum []*bus.Consumption
 	micro  micro.Service
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // New declares what the service uses and returns it, not yet started.
@@ -140,13 +158,14 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		return nil, fmt.Errorf("matching: %w", err)
 	}
 	s := &Service{
-		metrics:    deps.Metrics,
 		cfg:        cfg,
 		log:        deps.Log.With("service", Name, "partitions", cfg.Partitions.String()),
 		nc:         deps.NC,
 		js:         js,
 		pub:        pub,
 		now:        deps.Now,
+		registry:   deps.Metrics,
+		tracer:     telemetry.Tracer(deps.Tracer, Name),
 		index:      index.New(),
 		candidates: auth.NewCandidates(candidates),
 		redis:      deps.Redis,
@@ -155,11 +174,14 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		s.redis, s.ownsRedis = redisclient.New(cfg.Redis), true
 	}
 	if s.redis != nil {
-		s.cache, s.cacheName = matchcache.NewRedis(s.redis, deps.Now), "redis"
+		s.cache, s.cacheName = matchcache.NewRedis(s.redis, deps.Now, cfg.Partitions), "redis"
 	} else {
 		s.cache, s.cacheName = matchcache.NewMemory(deps.Now), "memory"
 	}
-	s.handler = s.routes()
+	s.metrics = newMetrics(deps.Metrics, s.index)
+	if s.handler, err = s.routes(); err != nil {
+		return nil, fmt.Errorf("matching: %w", err)
+	}
 	return s, nil
 }
 
@@ -173,21 +195,44 @@ func (s *Service) consumerName(kind string) string {
 	return "matching-" + kind + "-p" + set
 }
 
-// Start rebuilds the index from JetStream, then consumes changes.
+// Start rebuilds the index from JetStream, then consumes changes; the
+// service is ready once the consumers have caught up.
 func (s *Service) Start(ctx context.Context) error {
-	svc, err := micro.AddService(s.nc, micro.Config{
-		Name:        Name,
-		Version:     buildinfo.String(),
-		Description: "matches vacancies and candidates; serves match lists",
-		Metadata:    map[string]string{"partitions": s.cfg.Partitions.String(), "cache": s.cacheName},
-	})
+	svc, err := s.registerControl()
 	if err != nil {
-		return fmt.Errorf("register matching: %w", err)
+		return err
 	}
 	s.micro = svc
 	if err := s.rebuild(ctx); err != nil {
-		return err
+		return errors.Join(err, s.micro.Stop())
 	}
+	// The cache may hold lists written before this start that missed
+	// changes (a failed write, a Redis restored from an old state): the
+	// lists of the partitions owned are dropped and recomputed on demand.
+	if err := s.cache.Flush(ctx); err != nil {
+		s.log.Warn("match cache not flushed at start; reads skip it until it is", "err", err)
+		s.dirty.Store(true)
+	}
+	consumers, err := s.consumers(ctx)
+	if err != nil {
+		return errors.Join(err, s.micro.Stop())
+	}
+	opts := bus.ConsumeOptions{Tracer: s.tracer, Metrics: bus.NewConsumerMetrics(s.registry)}
+	for i, h := range []bus.Handler{s.onVacancy, s.onCandidate} {
+		cc, err := bus.Consume(consumers[i], s.log, h, opts)
+		if err != nil {
+			return errors.Join(err, s.Stop(ctx))
+		}
+		s.consum = append(s.consum, cc)
+	}
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = stop
+	s.wg.Go(func() { s.watchCatchUp(runCtx, consumers) })
+	s.wg.Go(func() { s.mendCache(runCtx) })
+	return nil
+}
+
+func (s *Service) consumers(ctx context.Context) ([]jetstream.Consumer, error) {
 	vacancies, err := s.js.CreateOrUpdateConsumer(ctx, bus.KVStream(bus.BucketVacancies), jetstream.ConsumerConfig{
 		Durable:       s.consumerName("vacancies"),
 		Description:   "matching: vacancy changes",
@@ -198,7 +243,7 @@ func (s *Service) Start(ctx context.Context) error {
 		MaxAckPending: 256,
 	})
 	if err != nil {
-		return fmt.Errorf("matching: consumer of vacancies: %w", err)
+		return nil, fmt.Errorf("matching: consumer of vacancies: %w", err)
 	}
 	candidates, err := s.js.CreateOrUpdateConsumer(ctx, bus.KVStream(bus.BucketCandidates), jetstream.ConsumerConfig{
 		Durable:        s.consumerName("candidates"),
@@ -210,20 +255,53 @@ func (s *Service) Start(ctx context.Context) error {
 		MaxAckPending:  256,
 	})
 	if err != nil {
-		return fmt.Errorf("matching: consumer of candidates: %w", err)
+		return nil, fmt.Errorf("matching: consumer of candidates: %w", err)
 	}
-	for _, c := range []struct {
-		cons jetstream.Consumer
-		h    bus.Handler
-	}{{vacancies, s.onVacancy}, {candidates, s.onCandidate}} {
-		cc, err := bus.Consume(c.cons, s.log, c.h, bus.ConsumeOptions{})
-		if err != nil {
-			return errors.Join(err, s.Stop(ctx))
+	return []jetstream.Consumer{vacancies, candidates}, nil
+}
+
+// watchCatchUp marks the service ready once its consumers have handled
+// everything that was waiting when it started.
+func (s *Service) watchCatchUp(ctx context.Context, consumers []jetstream.Consumer) {
+	for {
+		caught := true
+		for _, c := range consumers {
+			info, err := c.Info(ctx)
+			caught = caught && err == nil && info.NumPending == 0 && info.NumAckPending == 0
 		}
-		s.consum = append(s.consum, cc)
+		if caught {
+			s.ready.Store(true)
+			s.log.Info("caught up with the streams; ready")
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
-	s.ready.Store(true)
-	return nil
+}
+
+// mendCache flushes the cache once it is reachable again after a failed
+// write, so that no list that missed a change is served.
+func (s *Service) mendCache(ctx context.Context) {
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if !s.dirty.Load() {
+			continue
+		}
+		if err := s.cache.Flush(ctx); err != nil {
+			continue
+		}
+		s.dirty.Store(false)
+		s.log.Info("match cache flushed after failed writes; lists are recomputed as they are read")
+	}
 }
 
 // Stop stops consuming, finishing the changes in hand, and deregisters.
@@ -234,6 +312,10 @@ func (s *Service) Stop(ctx context.Context) error {
 		errs = append(errs, c.Stop(ctx))
 	}
 	s.consum = nil
+	if s.stop != nil {
+		s.stop()
+		s.wg.Wait()
+	}
 	if s.micro != nil {
 		errs = append(errs, s.micro.Stop())
 	}
@@ -244,20 +326,26 @@ func (s *Service) Stop(ctx context.Context) error {
 }
 
 func (s *Service) checks() []health.Check {
-	checks := []health.Check{bus.Check(s.nc), {Name: "index", Check: func(context.Context) error {
+	// Redis is not a readiness check: without it reads fall back to the
+	// index, which is what degrading instead of cascading means.
+	return []health.Check{bus.Check(s.nc), {Name: "index", Check: func(context.Context) error {
 		if !s.ready.Load() {
-			return fmt.Errorf("rebuilding the index: %w", health.ErrNotReady)
+			return fmt.Errorf("rebuilding the index or catching up: %w", health.ErrNotReady)
 		}
 		return nil
 	}}}
-	// Redis is not a readiness check: without it reads fall back to the
-	// index, which is what degrading instead of cascading means.
-	return checks
 }
 
-func (s *Service) routes() *gin.Engine {
-	r := httpserver.New(s.log, httpserver.Options{Metrics: s.metrics})
+func (s *Service) routes() (*gin.Engine, error) {
+	r := httpserver.New(s.log, httpserver.Options{Metrics: s.registry, Tracer: s.tracer, TrustedProxies: s.cfg.TrustedProxies})
 	health.Register(r, s.checks()...)
-	r.GET("/v1/candidates/:id/matches", s.candidates.Candidate("id"), s.candidateMatches)
-	return r
+	doc, err := Document().Handler()
+	if err != nil {
+		return nil, err
+	}
+	r.GET("/openapi.json", doc)
+	own := s.candidates.Candidate("id")
+	r.GET("/v1/candidates/:id/matches", own, s.candidateMatches)
+	r.GET("/v1/candidates/:id/near-misses", own, s.nearMisses)
+	return r, nil
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/clinjobs/clinjobs/pkg/match"
+	"github.com/clinjobs/clinjobs/pkg/partition"
 	"github.com/clinjobs/clinjobs/pkg/redistest"
 	"github.com/clinjobs/clinjobs/services/matching/internal/matchcache"
 )
@@ -23,9 +25,7 @@ func TestCaches(t *testing.T) {
 	impls := map[string]func(t *testing.T) matchcache.Cache{
 		"memory": func(*testing.T) matchcache.Cache { return matchcache.NewMemory(clock) },
 		"redis": func(t *testing.T) matchcache.Cache {
-			c := redis.Client(t)
-			// Each subtest has its own database-wide view: flush first.
-			return matchcache.NewRedis(c, clock)
+			return matchcache.NewRedis(redis.Client(t), clock, partition.All())
 		},
 	}
 	for name, newCache := range impls {
@@ -63,13 +63,16 @@ var suite = []struct {
 		if _, _, err := c.CandidateMatches(ctx, "c1", 0, 10); !errors.Is(err, matchcache.ErrMiss) {
 			t.Fatalf("err = %v, want ErrMiss", err)
 		}
-		if _, err := c.VacancyCount(ctx, "v1"); !errors.Is(err, matchcache.ErrMiss) {
+		if _, err := c.VacancyMembers(ctx, "v1"); !errors.Is(err, matchcache.ErrMiss) {
 			t.Fatalf("err = %v, want ErrMiss", err)
 		}
-		// An empty list is not a miss.
+		if _, err := c.CandidateVacancies(ctx, "c1"); !errors.Is(err, matchcache.ErrMiss) {
+			t.Fatalf("err = %v, want ErrMiss", err)
+		}
 		if err := c.PutCandidate(ctx, "c1", nil); err != nil {
 			t.Fatal(err)
 		}
+		// An empty list is not a miss.
 		if got, total, err := c.CandidateMatches(ctx, "c1", 0, 10); err != nil || total != 0 || len(got) != 0 {
 			t.Fatalf("empty list = %v %d %v", got, total, err)
 		}
@@ -119,8 +122,9 @@ var suite = []struct {
 		if _, _, err := c.CandidateMatches(ctx, "uncached", 0, 10); !errors.Is(err, matchcache.ErrMiss) {
 			t.Fatalf("uncached list err = %v, want ErrMiss", err)
 		}
-		if n, err := c.VacancyCount(ctx, "v-new"); err != nil || n != 2 {
-			t.Fatalf("count = %d %v, want 2", n, err)
+		prev, err := c.VacancyMembers(ctx, "v-new")
+		if err != nil || !prev["cached"] || !prev["uncached"] || len(prev) != 2 {
+			t.Fatalf("previous members %v %v", prev, err)
 		}
 	}},
 	{"an edited vacancy leaves lists it no longer fits", func(t *testing.T, c matchcache.Cache) {
@@ -142,8 +146,8 @@ var suite = []struct {
 		if got, _, _ := c.CandidateMatches(ctx, "c2", 0, 10); len(got) != 1 || got[0].Score != 45 {
 			t.Fatalf("c2 list %+v", got)
 		}
-		if n, _ := c.VacancyCount(ctx, "v1"); n != 1 {
-			t.Fatalf("count %d, want 1", n)
+		if prev, _ := c.VacancyMembers(ctx, "v1"); len(prev) != 1 || !prev["c2"] {
+			t.Fatalf("members %v, want c2 alone", prev)
 		}
 	}},
 	{"closing a vacancy removes it everywhere", func(t *testing.T, c matchcache.Cache) {
@@ -160,8 +164,8 @@ var suite = []struct {
 		if got, _, _ := c.CandidateMatches(ctx, "c1", 0, 10); !slices.Equal(ids(got), []string{"v2"}) {
 			t.Fatalf("list %v, want [v2]", ids(got))
 		}
-		if _, err := c.VacancyCount(ctx, "v1"); !errors.Is(err, matchcache.ErrMiss) {
-			t.Fatalf("count of removed vacancy: %v", err)
+		if err := c.PutVacancy(ctx, "v1", closes(5), nil); err != nil {
+			t.Fatalf("the removed vacancy's members are still known: %v", err)
 		}
 	}},
 	{"erasing a candidate leaves no trace", func(t *testing.T, c matchcache.Cache) {
@@ -172,17 +176,59 @@ var suite = []struct {
 		if err := c.PutCandidate(ctx, "c1", []match.Ranked{{ID: "v1", Score: 60, ClosesAtUnixMs: closes(5)}}); err != nil {
 			t.Fatal(err)
 		}
-		if n, _ := c.VacancyCount(ctx, "v1"); n != 1 {
-			t.Fatalf("count %d, want 1 once the candidate list links it", n)
-		}
 		if err := c.RemoveCandidate(ctx, "c1"); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := c.CandidateMatches(ctx, "c1", 0, 10); !errors.Is(err, matchcache.ErrMiss) {
 			t.Fatalf("erased candidate's list: %v", err)
 		}
-		if n, _ := c.VacancyCount(ctx, "v1"); n != 0 {
-			t.Fatalf("count %d after erasure, want 0", n)
+		if prev, _ := c.VacancyMembers(ctx, "v1"); len(prev) != 0 {
+			t.Fatalf("the vacancy still lists %v after erasure", prev)
 		}
 	}},
+}
+
+// TestPartitionOwnersShareRedis: two replicas owning different partitions
+// write the same vacancy's matches to one Redis; neither wipes the other's.
+func TestPartitionOwnersShareRedis(t *testing.T) {
+	t.Parallel()
+	r := redistest.Start(t)
+	low, _ := partition.Parse("0-7")
+	high, _ := partition.Parse("8-15")
+	a := matchcache.NewRedis(r.Client(t), clock, low)
+	b := matchcache.NewRedis(r.Client(t), clock, high)
+	var inA, inB []matchcache.Member
+	for i := 0; len(inA) < 3 || len(inB) < 3; i++ {
+		id := "c" + strconv.Itoa(i)
+		if low.Owns(partition.Of(id)) {
+			inA = append(inA, matchcache.Member{CandidateID: id, Score: 50})
+		} else {
+			inB = append(inB, matchcache.Member{CandidateID: id, Score: 50})
+		}
+	}
+	ctx := context.Background()
+	if err := a.PutVacancy(ctx, "v1", closes(5), inA); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.PutVacancy(ctx, "v1", closes(5), inB); err != nil {
+		t.Fatal(err)
+	}
+	prevA, err := a.VacancyMembers(ctx, "v1")
+	if err != nil || len(prevA) != len(inA) {
+		t.Fatalf("replica a sees %v %v; want its own %d", prevA, err, len(inA))
+	}
+	prevB, err := b.VacancyMembers(ctx, "v1")
+	if err != nil || len(prevB) != len(inB) {
+		t.Fatalf("replica b sees %v %v; want its own %d", prevB, err, len(inB))
+	}
+	// Flushing one replica's partitions leaves the other's.
+	if err := a.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.VacancyMembers(ctx, "v1"); !errors.Is(err, matchcache.ErrMiss) {
+		t.Fatalf("after a flush, a's sets: %v", err)
+	}
+	if prev, err := b.VacancyMembers(ctx, "v1"); err != nil || len(prev) != len(inB) {
+		t.Fatalf("b's sets after a's flush: %v %v", prev, err)
+	}
 }

@@ -2,6 +2,7 @@ package matchcache
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -39,6 +40,17 @@ func (m *Memory) list(id string) (memList, bool) {
 		return memList{}, false
 	}
 	return l, ok
+}
+
+// VacancyMembers implements Cache.
+func (m *Memory) VacancyMembers(_ context.Context, vacancyID string) (map[string]bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.vacancies[vacancyID]
+	if !ok || !m.now().Before(s.expires) {
+		return nil, ErrMiss
+	}
+	return maps.Clone(s.ids), nil
 }
 
 // PutVacancy implements Cache.
@@ -86,6 +98,21 @@ func (m *Memory) RemoveVacancy(_ context.Context, vacancyID string) error {
 	return nil
 }
 
+// CandidateVacancies implements Cache.
+func (m *Memory) CandidateVacancies(_ context.Context, candidateID string) (map[string]bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.list(candidateID)
+	if !ok {
+		return nil, ErrMiss
+	}
+	ids := make(map[string]bool, len(l.entries))
+	for _, e := range l.entries {
+		ids[e.ID] = true
+	}
+	return ids, nil
+}
+
 // PutCandidate implements Cache.
 func (m *Memory) PutCandidate(_ context.Context, candidateID string, vs []match.Ranked) error {
 	m.mu.Lock()
@@ -128,17 +155,6 @@ func (m *Memory) CandidateMatches(_ context.Context, candidateID string, offset,
 		return nil, 0, ErrMiss
 	}
 	return page(l.entries, offset, limit), len(l.entries), nil
-}
-
-// VacancyCount implements Cache.
-func (m *Memory) VacancyCount(_ context.Context, vacancyID string) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, ok := m.vacancies[vacancyID]
-	if !ok || !m.now().Before(s.expires) {
-		return 0, ErrMiss
-	}
-	return len(s.ids), nil
 }
 
 // Flush implements Cache.

@@ -5,45 +5,59 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/clinjobs/clinjobs/pkg/match"
+	"github.com/clinjobs/clinjobs/pkg/partition"
 )
 
 // Redis keeps the lists in Redis, shared by every matching replica:
 //
-//	cj:m:c:{candidate}  sorted set of vacancy ids, best first by rank score
-//	cj:m:v:{vacancy}    set of candidate ids
+//	cj:m:c:{candidate}     sorted set of vacancy ids, best first by rank score
+//	cj:m:v:{vacancy}:<p>   set of the candidates of partition p it matches
 //
 // Each key also holds the member "" (the sentinel), so that an empty list is
 // told apart from a missing one: a key without it is a miss. A candidate
 // list expires when its first vacancy closes; a vacancy set when it closes.
-// Keys of one candidate or one vacancy share a hash slot, so it works on a
-// Redis Cluster too.
+// A vacancy's sets are split by partition so that replicas owning different
+// partitions never overwrite each other's; the braces keep a candidate's or
+// a vacancy's keys in one hash slot, so it works on a Redis Cluster too.
 type Redis struct {
 	client redis.UniversalClient
 	now    func() time.Time
+	owned  partition.Set
 }
 
-// NewRedis returns a cache on client.
-func NewRedis(client redis.UniversalClient, now func() time.Time) *Redis {
-	return &Redis{client: client, now: now}
+// NewRedis returns a cache on client writing the partitions owned.
+func NewRedis(client redis.UniversalClient, now func() time.Time, owned partition.Set) *Redis {
+	return &Redis{client: client, now: now, owned: owned}
 }
 
 const sentinel = ""
 
 func candidateKey(id string) string { return "cj:m:c:{" + id + "}" }
-func vacancyKey(id string) string   { return "cj:m:v:{" + id + "}" }
+
+func vacancyKey(id string, p int) string { return "cj:m:v:{" + id + "}:" + strconv.Itoa(p) }
 
 // rankScore orders a sorted set ascending in match.Less order: higher
 // score first, then sooner closing; equal ranks fall back to the member
-// (the vacancy id) ascending, as Less does. Closing times count in minutes,
-// which keeps the number exact in a float64.
+// (the vacancy id) ascending, as Less does. Closing times count in minutes
+// (vacancies close at midnight), which keeps the number exact in a float64.
 func rankScore(r match.Ranked) float64 {
 	minutes := r.ClosesAtUnixMs / 60_000
 	return -float64(r.Score)*(1<<32) + float64(minutes)
+}
+
+// unrank recovers score and closing minute from a rank score.
+func unrank(id string, s float64) match.Ranked {
+	score := int(math.Ceil(-s / (1 << 32)))
+	minutes := s + float64(score)*(1<<32)
+	return match.Ranked{ID: id, Score: score, ClosesAtUnixMs: int64(minutes) * 60_000}
 }
 
 // addIfCached adds a member to a cached sorted set only: a list that is not
@@ -63,9 +77,45 @@ var linkIfCached = redis.NewScript(`
 if redis.call('SISMEMBER', KEYS[1], '') == 1 then redis.call('SADD', KEYS[1], ARGV[1]) end
 return 0`)
 
+// vacancySets reads the owned partitions' sets of a vacancy: the candidates
+// in them, and whether every set was cached.
+func (r *Redis) vacancySets(ctx context.Context, vacancyID string) (map[string]bool, bool, error) {
+	read := r.client.Pipeline()
+	cmds := make([]*redis.StringSliceCmd, len(r.owned))
+	for i, p := range r.owned {
+		cmds[i] = read.SMembers(ctx, vacancyKey(vacancyID, p))
+	}
+	if _, err := read.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, false, err
+	}
+	ids, known := map[string]bool{}, true
+	for _, cmd := range cmds {
+		members := cmd.Val()
+		known = known && slices.Contains(members, sentinel)
+		for _, id := range members {
+			if id != sentinel {
+				ids[id] = true
+			}
+		}
+	}
+	return ids, known, nil
+}
+
+// VacancyMembers implements Cache.
+func (r *Redis) VacancyMembers(ctx context.Context, vacancyID string) (map[string]bool, error) {
+	ids, known, err := r.vacancySets(ctx, vacancyID)
+	if err != nil {
+		return nil, fmt.Errorf("read matches of %s: %w", vacancyID, err)
+	}
+	if !known {
+		return nil, ErrMiss
+	}
+	return ids, nil
+}
+
 // PutVacancy implements Cache.
 func (r *Redis) PutVacancy(ctx context.Context, vacancyID string, closesAtUnixMs int64, members []Member) error {
-	old, err := r.client.SMembers(ctx, vacancyKey(vacancyID)).Result()
+	prev, _, err := r.vacancySets(ctx, vacancyID)
 	if err != nil {
 		return fmt.Errorf("cache vacancy %s: %w", vacancyID, err)
 	}
@@ -75,21 +125,24 @@ func (r *Redis) PutVacancy(ctx context.Context, vacancyID string, closesAtUnixMs
 	}
 	ttl := max(time.UnixMilli(closesAtUnixMs).Sub(r.now()), time.Second)
 	pipe := r.client.Pipeline()
-	for _, id := range old {
-		if id != sentinel && !matched[id] {
+	for id := range prev {
+		if !matched[id] {
 			pipe.ZRem(ctx, candidateKey(id), vacancyID)
 		}
 	}
-	set := make([]any, 0, len(members)+1)
-	set = append(set, sentinel)
-	for _, m := range members {
-		score := rankScore(match.Ranked{ID: vacancyID, Score: m.Score, ClosesAtUnixMs: closesAtUnixMs})
-		addIfCached.Eval(ctx, pipe, []string{candidateKey(m.CandidateID)}, score, vacancyID, ttl.Milliseconds())
-		set = append(set, m.CandidateID)
+	grouped := byPartition(members)
+	for _, p := range r.owned {
+		set := []any{sentinel}
+		for _, m := range grouped[p] {
+			score := rankScore(match.Ranked{ID: vacancyID, Score: m.Score, ClosesAtUnixMs: closesAtUnixMs})
+			addIfCached.Eval(ctx, pipe, []string{candidateKey(m.CandidateID)}, score, vacancyID, ttl.Milliseconds())
+			set = append(set, m.CandidateID)
+		}
+		key := vacancyKey(vacancyID, p)
+		pipe.Del(ctx, key)
+		pipe.SAdd(ctx, key, set...)
+		pipe.PExpire(ctx, key, ttl)
 	}
-	pipe.Del(ctx, vacancyKey(vacancyID))
-	pipe.SAdd(ctx, vacancyKey(vacancyID), set...)
-	pipe.PExpire(ctx, vacancyKey(vacancyID), ttl)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("cache vacancy %s: %w", vacancyID, err)
 	}
@@ -98,27 +151,54 @@ func (r *Redis) PutVacancy(ctx context.Context, vacancyID string, closesAtUnixMs
 
 // RemoveVacancy implements Cache.
 func (r *Redis) RemoveVacancy(ctx context.Context, vacancyID string) error {
-	ids, err := r.client.SMembers(ctx, vacancyKey(vacancyID)).Result()
+	ids, _, err := r.vacancySets(ctx, vacancyID)
 	if err != nil {
 		return fmt.Errorf("uncache vacancy %s: %w", vacancyID, err)
 	}
 	pipe := r.client.Pipeline()
-	for _, id := range ids {
-		if id != sentinel {
-			pipe.ZRem(ctx, candidateKey(id), vacancyID)
-		}
+	for id := range ids {
+		pipe.ZRem(ctx, candidateKey(id), vacancyID)
 	}
-	pipe.Del(ctx, vacancyKey(vacancyID))
+	for _, p := range r.owned {
+		pipe.Del(ctx, vacancyKey(vacancyID, p))
+	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("uncache vacancy %s: %w", vacancyID, err)
 	}
 	return nil
 }
 
+// list reads a candidate's list: its vacancies and whether it is cached.
+func (r *Redis) list(ctx context.Context, candidateID string) (map[string]bool, bool, error) {
+	old, err := r.client.ZRange(ctx, candidateKey(candidateID), 0, -1).Result()
+	if err != nil {
+		return nil, false, err
+	}
+	ids := make(map[string]bool, len(old))
+	for _, id := range old {
+		if id != sentinel {
+			ids[id] = true
+		}
+	}
+	return ids, slices.Contains(old, sentinel), nil
+}
+
+// CandidateVacancies implements Cache.
+func (r *Redis) CandidateVacancies(ctx context.Context, candidateID string) (map[string]bool, error) {
+	ids, known, err := r.list(ctx, candidateID)
+	if err != nil {
+		return nil, fmt.Errorf("read matches of %s: %w", candidateID, err)
+	}
+	if !known {
+		return nil, ErrMiss
+	}
+	return ids, nil
+}
+
 // PutCandidate implements Cache.
 func (r *Redis) PutCandidate(ctx context.Context, candidateID string, vs []match.Ranked) error {
 	key := candidateKey(candidateID)
-	old, err := r.client.ZRange(ctx, key, 0, -1).Result()
+	prev, _, err := r.list(ctx, candidateID)
 	if err != nil {
 		return fmt.Errorf("cache candidate %s: %w", candidateID, err)
 	}
@@ -137,14 +217,15 @@ func (r *Redis) PutCandidate(ctx context.Context, candidateID string, vs []match
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("cache candidate %s: %w", candidateID, err)
 	}
+	p := partition.Of(candidateID)
 	links := r.client.Pipeline()
-	for _, id := range old {
-		if id != sentinel && !current[id] {
-			links.SRem(ctx, vacancyKey(id), candidateID)
+	for id := range prev {
+		if !current[id] {
+			links.SRem(ctx, vacancyKey(id, p), candidateID)
 		}
 	}
 	for _, v := range vs {
-		linkIfCached.Eval(ctx, links, []string{vacancyKey(v.ID)}, candidateID)
+		linkIfCached.Eval(ctx, links, []string{vacancyKey(v.ID, p)}, candidateID)
 	}
 	if _, err := links.Exec(ctx); err != nil {
 		return fmt.Errorf("cache candidate %s: %w", candidateID, err)
@@ -159,10 +240,11 @@ func (r *Redis) RemoveCandidate(ctx context.Context, candidateID string) error {
 	if err != nil {
 		return fmt.Errorf("uncache candidate %s: %w", candidateID, err)
 	}
+	p := partition.Of(candidateID)
 	pipe := r.client.Pipeline()
 	for _, id := range ids {
 		if id != sentinel {
-			pipe.SRem(ctx, vacancyKey(id), candidateID)
+			pipe.SRem(ctx, vacancyKey(id, p), candidateID)
 		}
 	}
 	pipe.Del(ctx, key)
@@ -195,48 +277,71 @@ func (r *Redis) CandidateMatches(ctx context.Context, candidateID string, offset
 	return out, int(card.Val()) - 1, nil
 }
 
-// unrank recovers score and closing minute from a rank score.
-func unrank(id string, s float64) match.Ranked {
-	score := int(math.Ceil(-s / (1 << 32)))
-	minutes := s + float64(score)*(1<<32)
-	return match.Ranked{ID: id, Score: score, ClosesAtUnixMs: int64(minutes) * 60_000}
-}
-
-// VacancyCount implements Cache.
-func (r *Redis) VacancyCount(ctx context.Context, vacancyID string) (int, error) {
-	n, err := r.client.SCard(ctx, vacancyKey(vacancyID)).Result()
-	if err != nil {
-		return 0, fmt.Errorf("count matches of %s: %w", vacancyID, err)
-	}
-	if n == 0 {
-		return 0, ErrMiss
-	}
-	return int(n) - 1, nil
-}
-
-// Flush implements Cache: it deletes every match key, scanning rather than
-// flushing the database, which may hold other things.
+// Flush implements Cache: it deletes the match keys of the partitions owned,
+// scanning rather than flushing the database, which may hold other things
+// (and other replicas' partitions).
 func (r *Redis) Flush(ctx context.Context) error {
-	var errs []error
 	del := func(ctx context.Context, c *redis.Client) error {
 		iter := c.Scan(ctx, 0, "cj:m:*", 1000).Iterator()
+		var batch []string
 		for iter.Next(ctx) {
-			if err := c.Del(ctx, iter.Val()).Err(); err != nil {
-				return err
+			if r.owns(iter.Val()) {
+				batch = append(batch, iter.Val())
+			}
+			if len(batch) == 500 {
+				if err := deleteKeys(ctx, c, batch); err != nil {
+					return err
+				}
+				batch = batch[:0]
 			}
 		}
-		return iter.Err()
+		if err := iter.Err(); err != nil {
+			return err
+		}
+		return deleteKeys(ctx, c, batch)
 	}
+	var err error
 	switch c := r.client.(type) {
 	case *redis.ClusterClient:
-		errs = append(errs, c.ForEachMaster(ctx, del))
+		err = c.ForEachMaster(ctx, del)
 	case *redis.Client:
-		errs = append(errs, del(ctx, c))
+		err = del(ctx, c)
 	default:
-		errs = append(errs, fmt.Errorf("flush: unsupported client %T", c))
+		err = fmt.Errorf("unsupported client %T", c)
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err != nil {
 		return fmt.Errorf("flush match cache: %w", err)
 	}
 	return nil
+}
+
+// deleteKeys deletes keys in a pipeline, one DEL each: on a cluster, keys of
+// different slots cannot go in one DEL.
+func deleteKeys(ctx context.Context, c *redis.Client, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	pipe := c.Pipeline()
+	for _, k := range keys {
+		pipe.Del(ctx, k)
+	}
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+// owns reports whether a match key is of a partition this cache writes.
+func (r *Redis) owns(key string) bool {
+	open, end := strings.IndexByte(key, '{'), strings.IndexByte(key, '}')
+	if open < 0 || end < open {
+		return false
+	}
+	id := key[open+1 : end]
+	switch {
+	case strings.HasPrefix(key, "cj:m:c:"):
+		return r.owned.Owns(partition.Of(id))
+	case strings.HasPrefix(key, "cj:m:v:"):
+		p, err := strconv.Atoi(strings.TrimPrefix(key[end+1:], ":"))
+		return err == nil && r.owned.Owns(p)
+	}
+	return false
 }

@@ -1,0 +1,261 @@
+package index
+
+import (
+	"math"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/clinjobs/clinjobs/pkg/geo"
+
+	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
+)
+
+// Limits of the enums and counts the bitmaps cover.
+const (
+	nFamilies    = 6  // RoleFamily values 0..5
+	nBands       = 12 // Band values 0..11
+	nContracts   = 5
+	nHours       = 3
+	nALevelSubj  = 10
+	nDegreeSubj  = 11
+	nDegreeClass = 5
+	nRegs        = 6
+	// MaxYears is the most years of experience counted exactly.
+	MaxYears = 50
+)
+
+const (
+	flagAccredited = 1 << iota
+	flagMSc
+	flagNVQ
+	flagRelocate
+)
+
+// cand is a candidate in compact form: every field a rule or the score reads.
+type cand struct {
+	lat, lon      float64
+	cosLat        float64
+	rev           uint64
+	years         int32
+	radius        int32
+	specialisms   uint32
+	aLevels       uint16
+	families      uint8
+	minBand       uint8
+	contracts     uint8
+	hours         uint8
+	aLevelCount   uint8
+	degreeSubject uint8
+	degreeClass   uint8
+	flags         uint8
+	registrations uint8
+	class         uint8
+}
+
+func bitset[E ~int32](vs []E, limit int) uint32 {
+	var set uint32
+	for _, v := range vs {
+		if v >= 0 && int(v) < limit {
+			set |= 1 << uint(v)
+		}
+	}
+	return set
+}
+
+func clamp8(n int) uint8 { return uint8(min(max(n, 0), math.MaxUint8)) }
+
+func compactCandidate(c *eventsv1.Candidate, rev uint64) cand {
+	q := c.GetQualifications()
+	x := cand{
+		lat: c.GetHome().GetLatitude(), lon: c.GetHome().GetLongitude(), cosLat: geo.CosLat(c.GetHome().GetLatitude()), rev: rev,
+		years: q.GetYearsExperience(), radius: c.GetTravelRadiusKm(),
+		specialisms:   bitset(c.GetSpecialisms(), 32),
+		aLevels:       uint16(bitset(q.GetALevels(), nALevelSubj)),
+		families:      uint8(bitset(c.GetRoleFamilies(), nFamilies)),
+		contracts:     uint8(bitset(c.GetContracts(), nContracts)),
+		hours:         uint8(bitset(c.GetHours(), nHours)),
+		aLevelCount:   clamp8(len(q.GetALevels())),
+		registrations: uint8(bitset(q.GetRegistrations(), nRegs)),
+	}
+	if b := c.GetMinBand(); b >= 0 && int(b) < nBands {
+		x.minBand = uint8(b)
+	} else {
+		x.minBand = math.MaxUint8
+	}
+	if d := q.GetDegree(); d.GetClass() > 0 && int(d.GetClass()) < nDegreeClass && d.GetSubject() >= 0 && int(d.GetSubject()) < nDegreeSubj {
+		x.degreeClass, x.degreeSubject = uint8(d.GetClass()), uint8(d.GetSubject())
+	}
+	for flag, on := range map[uint8]bool{flagAccredited: q.GetAccreditedDegree(), flagMSc: q.GetMsc(), flagNVQ: q.GetNvq(), flagRelocate: c.GetWillingToRelocate()} {
+		if on {
+			x.flags |= flag
+		}
+	}
+	x.class = radiusClass(x.radius)
+	return x
+}
+
+// candidate rebuilds the fields of a candidate the rules read.
+func (x *cand) candidate(id string) *eventsv1.Candidate {
+	c := &eventsv1.Candidate{
+		Id:                id,
+		Home:              &eventsv1.Location{Latitude: x.lat, Longitude: x.lon},
+		TravelRadiusKm:    x.radius,
+		WillingToRelocate: x.flags&flagRelocate != 0,
+		MinBand:           eventsv1.Band(x.minBand),
+		Qualifications: &eventsv1.Qualifications{
+			AccreditedDegree: x.flags&flagAccredited != 0, Msc: x.flags&flagMSc != 0, Nvq: x.flags&flagNVQ != 0,
+			YearsExperience: x.years,
+		},
+	}
+	for v := range 32 {
+		if x.specialisms&(1<<v) != 0 {
+			c.Specialisms = append(c.Specialisms, eventsv1.Specialism(v))
+		}
+	}
+	for v := range nFamilies {
+		if x.families&(1<<v) != 0 {
+			c.RoleFamilies = append(c.RoleFamilies, eventsv1.RoleFamily(v))
+		}
+	}
+	for v := range nContracts {
+		if x.contracts&(1<<v) != 0 {
+			c.Contracts = append(c.Contracts, eventsv1.Contract(v))
+		}
+	}
+	for v := range nHours {
+		if x.hours&(1<<v) != 0 {
+			c.Hours = append(c.Hours, eventsv1.Hours(v))
+		}
+	}
+	for v := range nALevelSubj {
+		if x.aLevels&(1<<v) != 0 {
+			c.Qualifications.ALevels = append(c.Qualifications.ALevels, eventsv1.ALevelSubject(v))
+		}
+	}
+	for v := range nRegs {
+		if x.registrations&(1<<v) != 0 {
+			c.Qualifications.Registrations = append(c.Qualifications.Registrations, eventsv1.Registration(v))
+		}
+	}
+	if x.degreeClass > 0 {
+		c.Qualifications.Degree = &eventsv1.Degree{Subject: eventsv1.DegreeSubject(x.degreeSubject), Class: eventsv1.DegreeClass(x.degreeClass)}
+	}
+	return c
+}
+
+// candidateBitmaps are, for each value a rule tests, the slots it admits.
+type candidateBitmaps struct {
+	live           *roaring.Bitmap
+	family         [nFamilies]*roaring.Bitmap
+	bandOK         [nBands]*roaring.Bitmap // minimum band at or below b, or none
+	contractOK     [nContracts]*roaring.Bitmap
+	hoursOK        [nHours]*roaring.Bitmap
+	aLevel         [nALevelSubj]*roaring.Bitmap
+	aLevelsAtLeast [nALevelSubj]*roaring.Bitmap // at least n A levels
+	degreeSubject  [nDegreeSubj]*roaring.Bitmap
+	classAtLeast   [nDegreeClass]*roaring.Bitmap
+	accredited     *roaring.Bitmap
+	msc            *roaring.Bitmap
+	nvq            *roaring.Bitmap
+	registration   [nRegs]*roaring.Bitmap // IEng's includes CEng holders
+	yearsAtLeast   [MaxYears + 1]*roaring.Bitmap
+	relocate       *roaring.Bitmap
+	cells          [len(radiusClasses)]map[cellKey]*roaring.Bitmap
+}
+
+func newCandidateBitmaps() *candidateBitmaps {
+	b := &candidateBitmaps{live: roaring.New(), accredited: roaring.New(), msc: roaring.New(), nvq: roaring.New(), relocate: roaring.New()}
+	for _, arr := range [][]*roaring.Bitmap{b.family[:], b.bandOK[:], b.contractOK[:], b.hoursOK[:], b.aLevel[:],
+		b.aLevelsAtLeast[:], b.degreeSubject[:], b.classAtLeast[:], b.registration[:], b.yearsAtLeast[:]} {
+		for i := range arr {
+			arr[i] = roaring.New()
+		}
+	}
+	for i := range b.cells {
+		b.cells[i] = map[cellKey]*roaring.Bitmap{}
+	}
+	return b
+}
+
+// each calls f with every bitmap slot s belongs in, given its record x.
+func (b *candidateBitmaps) each(x *cand, f func(*roaring.Bitmap)) {
+	f(b.live)
+	for v := range nFamilies {
+		if x.families&(1<<v) != 0 {
+			f(b.family[v])
+		}
+	}
+	for v := range nBands {
+		if x.minBand == 0 || int(x.minBand) <= v {
+			f(b.bandOK[v])
+		}
+	}
+	for v := range nContracts {
+		if x.contracts == 0 || x.contracts&(1<<v) != 0 {
+			f(b.contractOK[v])
+		}
+	}
+	for v := range nHours {
+		if x.hours == 0 || x.hours&(1<<v) != 0 {
+			f(b.hoursOK[v])
+		}
+	}
+	for v := range nALevelSubj {
+		if x.aLevels&(1<<v) != 0 {
+			f(b.aLevel[v])
+		}
+		if v > 0 && int(x.aLevelCount) >= v {
+			f(b.aLevelsAtLeast[v])
+		}
+	}
+	if x.degreeClass > 0 {
+		f(b.degreeSubject[x.degreeSubject])
+		for c := 1; c <= int(x.degreeClass); c++ {
+			f(b.classAtLeast[c])
+		}
+	}
+	if x.flags&flagAccredited != 0 {
+		f(b.accredited)
+	}
+	if x.flags&flagMSc != 0 {
+		f(b.msc)
+	}
+	if x.flags&flagNVQ != 0 {
+		f(b.nvq)
+	}
+	for v := range nRegs {
+		held := x.registrations&(1<<v) != 0
+		if v == int(eventsv1.Registration_REGISTRATION_IENG) && x.registrations&(1<<int(eventsv1.Registration_REGISTRATION_CENG)) != 0 {
+			held = true
+		}
+		if held {
+			f(b.registration[v])
+		}
+	}
+	for y := 1; y <= MaxYears && y <= int(x.years); y++ {
+		f(b.yearsAtLeast[y])
+	}
+	if x.flags&flagRelocate != 0 {
+		f(b.relocate)
+	}
+	cells := b.cells[x.class]
+	key := cellOf(x.lat, x.lon, x.class)
+	bm, ok := cells[key]
+	if !ok {
+		bm = roaring.New()
+		cells[key] = bm
+	}
+	f(bm)
+}
+
+func (b *candidateBitmaps) add(slot uint32, x *cand) {
+	b.each(x, func(bm *roaring.Bitmap) { bm.Add(slot) })
+}
+
+func (b *candidateBitmaps) remove(slot uint32, x *cand) {
+	b.each(x, func(bm *roaring.Bitmap) { bm.Remove(slot) })
+	key := cellOf(x.lat, x.lon, x.class)
+	if bm := b.cells[x.class][key]; bm != nil && bm.IsEmpty() {
+		delete(b.cells[x.class], key)
+	}
+}

@@ -1,0 +1,426 @@
+package index
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/clinjobs/clinjobs/pkg/geo"
+	"github.com/clinjobs/clinjobs/pkg/match"
+	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
+)
+
+// Hit is one match: who or what fits, and the score of the fit.
+type Hit struct {
+	ID             string
+	Score          int
+	DistanceTenths int64
+	// ClosesAtUnixMs is the vacancy's, for ranking a candidate's list.
+	ClosesAtUnixMs int64
+}
+
+// Ranked returns h as match ranks it.
+func (h Hit) Ranked() match.Ranked {
+	return match.Ranked{ID: h.ID, Score: h.Score, ClosesAtUnixMs: h.ClosesAtUnixMs}
+}
+
+// Index is the fast matcher. The zero value is not usable; call New.
+type Index struct {
+	mu sync.RWMutex
+
+	cands    []cand
+	candIDs  []string
+	candSlot map[string]uint32
+	candFree []uint32
+	cb       *candidateBitmaps
+
+	vacs     []vac
+	vacProto []*eventsv1.Vacancy
+	vacSlot  map[string]uint32
+	vacFree  []uint32
+	vb       *vacancyBitmaps
+}
+
+// New returns an empty index.
+func New() *Index {
+	return &Index{candSlot: map[string]uint32{}, cb: newCandidateBitmaps(), vacSlot: map[string]uint32{}, vb: newVacancyBitmaps()}
+}
+
+// PutCandidate records c at revision rev, replacing what the index held,
+// unless it holds a later revision; it reports whether c was recorded.
+func (ix *Index) PutCandidate(c *eventsv1.Candidate, rev uint64) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	// A copy: the index must not keep the whole record alive through a
+	// string pointing into it.
+	id := strings.Clone(c.GetId())
+	x := compactCandidate(c, rev)
+	slot, ok := ix.candSlot[id]
+	switch {
+	case ok && ix.cands[slot].rev > rev:
+		return false
+	case ok:
+		ix.cb.remove(slot, &ix.cands[slot])
+	case len(ix.candFree) > 0:
+		slot = ix.candFree[len(ix.candFree)-1]
+		ix.candFree = ix.candFree[:len(ix.candFree)-1]
+	default:
+		slot = uint32(len(ix.cands))
+		ix.cands = append(ix.cands, cand{})
+		ix.candIDs = append(ix.candIDs, "")
+	}
+	ix.cands[slot], ix.candIDs[slot], ix.candSlot[id] = x, id, slot
+	ix.cb.add(slot, &x)
+	return true
+}
+
+// RemoveCandidate forgets a candidate and reports whether it was known.
+func (ix *Index) RemoveCandidate(id string) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	slot, ok := ix.candSlot[id]
+	if !ok {
+		return false
+	}
+	ix.cb.remove(slot, &ix.cands[slot])
+	delete(ix.candSlot, id)
+	ix.cands[slot], ix.candIDs[slot] = cand{}, ""
+	ix.candFree = append(ix.candFree, slot)
+	return true
+}
+
+// Candidate returns a candidate, with the fields the rules read (no email
+// or name: the index does not keep them), and its revision.
+func (ix *Index) Candidate(id string) (*eventsv1.Candidate, uint64, bool) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	slot, ok := ix.candSlot[id]
+	if !ok {
+		return nil, 0, false
+	}
+	return ix.cands[slot].candidate(id), ix.cands[slot].rev, true
+}
+
+// PutVacancy records v at revision rev, unless the index holds a later
+// revision; a vacancy that is not open is forgotten. It reports whether the
+// index changed.
+func (ix *Index) PutVacancy(v *eventsv1.Vacancy, rev uint64) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	id := v.GetId()
+	slot, ok := ix.vacSlot[id]
+	if ok && ix.vacs[slot].rev > rev {
+		return false
+	}
+	if ok {
+		ix.vb.remove(slot, &ix.vacs[slot], ix.vacProto[slot].GetRequirements())
+	}
+	if v.GetStatus() != eventsv1.VacancyStatus_VACANCY_STATUS_OPEN {
+		if ok {
+			ix.freeVacancy(id, slot)
+		}
+		return true
+	}
+	if !ok {
+		if n := len(ix.vacFree); n > 0 {
+			slot, ix.vacFree = ix.vacFree[n-1], ix.vacFree[:n-1]
+		} else {
+			slot = uint32(len(ix.vacs))
+			ix.vacs = append(ix.vacs, vac{})
+			ix.vacProto = append(ix.vacProto, nil)
+		}
+	}
+	x := compactVacancy(v, rev)
+	ix.vacs[slot], ix.vacProto[slot], ix.vacSlot[id] = x, v, slot
+	ix.vb.add(slot, &x, v.GetRequirements())
+	return true
+}
+
+func (ix *Index) freeVacancy(id string, slot uint32) {
+	delete(ix.vacSlot, id)
+	ix.vacs[slot], ix.vacProto[slot] = vac{}, nil
+	ix.vacFree = append(ix.vacFree, slot)
+}
+
+// RemoveVacancy forgets a vacancy and reports whether it was known.
+func (ix *Index) RemoveVacancy(id string) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	slot, ok := ix.vacSlot[id]
+	if !ok {
+		return false
+	}
+	ix.vb.remove(slot, &ix.vacs[slot], ix.vacProto[slot].GetRequirements())
+	ix.freeVacancy(id, slot)
+	return true
+}
+
+// Vacancy returns an open vacancy the index holds.
+func (ix *Index) Vacancy(id string) (*eventsv1.Vacancy, bool) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	slot, ok := ix.vacSlot[id]
+	if !ok {
+		return nil, false
+	}
+	return ix.vacProto[slot], true
+}
+
+// Vacancies returns every open vacancy the index holds.
+func (ix *Index) Vacancies() []*eventsv1.Vacancy {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make([]*eventsv1.Vacancy, 0, len(ix.vacSlot))
+	for _, slot := range ix.vacSlot {
+		out = append(out, ix.vacProto[slot])
+	}
+	return out
+}
+
+// Sizes returns how many candidates and open vacancies the index holds.
+func (ix *Index) Sizes() (candidates, vacancies int) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return len(ix.candSlot), len(ix.vacSlot)
+}
+
+// CandidateIDs returns the ids of every candidate held.
+func (ix *Index) CandidateIDs() []string {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make([]string, 0, len(ix.candSlot))
+	for id := range ix.candSlot {
+		out = append(out, id)
+	}
+	return out
+}
+
+// MatchVacancy returns every candidate v fits at now, in no set order.
+func (ix *Index) MatchVacancy(v *eventsv1.Vacancy, now time.Time) []Hit {
+	return ix.matchVacancy(v, now, 0)
+}
+
+// CountVacancy returns how many candidates v fits at now, counting no
+// further than limit (0: no limit): limit 1 asks whether any does.
+func (ix *Index) CountVacancy(v *eventsv1.Vacancy, now time.Time, limit int) int {
+	return len(ix.matchVacancy(v, now, limit))
+}
+
+func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []Hit {
+	nowMs := now.UnixMilli()
+	if v.GetStatus() != eventsv1.VacancyStatus_VACANCY_STATUS_OPEN || nowMs >= v.GetClosesAtUnixMs() {
+		return nil
+	}
+	x := compactVacancy(v, 0)
+	if x.family == 0xff || x.band == 0xff || x.contract == 0xff || x.hours == 0xff {
+		return nil
+	}
+	r := v.GetRequirements()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	b := ix.cb
+	terms := []*roaring.Bitmap{b.family[x.family], b.bandOK[x.band], b.contractOK[x.contract], b.hoursOK[x.hours]}
+	exactALevels, exactYears := false, false
+	for _, s := range slices.Compact(slices.Sorted(slices.Values(r.GetALevelSubjects()))) {
+		if s < 0 || int(s) >= nALevelSubj {
+			return nil
+		}
+		terms = append(terms, b.aLevel[s])
+	}
+	switch n := int(r.GetMinALevels()); {
+	case n >= nALevelSubj:
+		exactALevels = true
+	case n > 0:
+		terms = append(terms, b.aLevelsAtLeast[n])
+	}
+	if class := r.GetMinDegreeClass(); class != 0 {
+		if class < 0 || int(class) >= nDegreeClass {
+			return nil
+		}
+		terms = append(terms, b.classAtLeast[class])
+		if subjects := r.GetDegreeSubjects(); len(subjects) > 0 {
+			var any []*roaring.Bitmap
+			for _, s := range subjects {
+				if s >= 0 && int(s) < nDegreeSubj {
+					any = append(any, b.degreeSubject[s])
+				}
+			}
+			terms = append(terms, roaring.FastOr(any...))
+		}
+	}
+	if r.GetAccreditedDegree() {
+		terms = append(terms, b.accredited)
+	}
+	if r.GetMsc() {
+		terms = append(terms, b.msc)
+	}
+	if r.GetNvq() {
+		terms = append(terms, b.nvq)
+	}
+	for _, reg := range r.GetRegistrations() {
+		if reg < 0 || int(reg) >= nRegs {
+			return nil
+		}
+		terms = append(terms, b.registration[reg])
+	}
+	switch y := int(r.GetMinYearsExperience()); {
+	case y > MaxYears:
+		exactYears = true
+	case y > 0:
+		terms = append(terms, b.yearsAtLeast[y])
+	}
+	// Where the fitting candidates can live: near enough for their radius
+	// class, or anywhere if they will relocate.
+	near := []*roaring.Bitmap{b.relocate}
+	for class := range radiusClasses {
+		cells := b.cells[class]
+		if len(cells) == 0 {
+			continue
+		}
+		for _, key := range neighbours(x.lat, x.lon, uint8(class)) {
+			if bm, ok := cells[key]; ok {
+				near = append(near, bm)
+			}
+		}
+	}
+	acc := roaring.FastOr(near...)
+	for _, t := range terms {
+		acc.And(t)
+		if acc.IsEmpty() {
+			return nil
+		}
+	}
+	site := geo.Point{Lat: x.lat, Lon: x.lon}
+	out := make([]Hit, 0, acc.GetCardinality())
+	it := acc.Iterator()
+	for it.HasNext() && (limit == 0 || len(out) < limit) {
+		slot := it.Next()
+		c := &ix.cands[slot]
+		if exactALevels && int(c.aLevelCount) < int(r.GetMinALevels()) || exactYears && c.years < r.GetMinYearsExperience() {
+			continue
+		}
+		d := match.DistanceTenthsCos(geo.Point{Lat: c.lat, Lon: c.lon}, site, c.cosLat, x.cosLat)
+		if d > int64(c.radius)*10 && c.flags&flagRelocate == 0 {
+			continue
+		}
+		out = append(out, Hit{ID: ix.candIDs[slot], Score: fit(c, &x, d, nowMs).Score(), DistanceTenths: d, ClosesAtUnixMs: x.closesAt})
+	}
+	return out
+}
+
+func fit(c *cand, v *vac, d, nowMs int64) match.Fit {
+	return match.Fit{
+		VacancySpecialisms: v.specialisms, CandidateSpecialisms: c.specialisms, DistanceTenths: d,
+		RadiusKm: c.radius, Relocate: c.flags&flagRelocate != 0, VacancyBand: eventsv1.Band(v.band),
+		MinBand: eventsv1.Band(c.minBand), YearsHeld: c.years, YearsAsked: v.yearsAsked,
+		ClosesAtUnixMs: v.closesAt, NowMs: nowMs,
+	}
+}
+
+// MatchCandidate returns every open vacancy c fits at now, best first.
+func (ix *Index) MatchCandidate(c *eventsv1.Candidate, now time.Time) []Hit {
+	x := compactCandidate(c, 0)
+	nowMs := now.UnixMilli()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	b := ix.vb
+	var families []*roaring.Bitmap
+	for v := range nFamilies {
+		if x.families&(1<<v) != 0 {
+			families = append(families, b.family[v])
+		}
+	}
+	if len(families) == 0 || x.minBand == 0xff {
+		return nil
+	}
+	acc := roaring.FastOr(families...)
+	acc.And(b.bandAtLeast[x.minBand])
+	if x.contracts != 0 {
+		var any []*roaring.Bitmap
+		for v := range nContracts {
+			if x.contracts&(1<<v) != 0 {
+				any = append(any, b.contract[v])
+			}
+		}
+		acc.And(roaring.FastOr(any...))
+	}
+	if x.hours != 0 {
+		var any []*roaring.Bitmap
+		for v := range nHours {
+			if x.hours&(1<<v) != 0 {
+				any = append(any, b.hours[v])
+			}
+		}
+		acc.And(roaring.FastOr(any...))
+	}
+	// Take away the vacancies requiring what the candidate lacks.
+	for v := 1; v < nALevelSubj; v++ {
+		if x.aLevels&(1<<v) == 0 {
+			acc.AndNot(b.needsALevel[v])
+		}
+	}
+	acc.AndNot(b.needsALevelsAbove[min(int(x.aLevelCount), nALevelSubj-1)])
+	if x.degreeClass == 0 {
+		acc.AndNot(b.needsDegree)
+	} else {
+		acc.AndNot(b.needsClassAbove[x.degreeClass])
+		acc.AndNot(b.subjectExcludes[x.degreeSubject])
+	}
+	if x.flags&flagAccredited == 0 {
+		acc.AndNot(b.needsAccredited)
+	}
+	if x.flags&flagMSc == 0 {
+		acc.AndNot(b.needsMSc)
+	}
+	if x.flags&flagNVQ == 0 {
+		acc.AndNot(b.needsNVQ)
+	}
+	for v := 1; v < nRegs; v++ {
+		held := x.registrations&(1<<v) != 0 ||
+			v == int(eventsv1.Registration_REGISTRATION_IENG) && x.registrations&(1<<int(eventsv1.Registration_REGISTRATION_CENG)) != 0
+		if !held {
+			acc.AndNot(b.needsRegistration[v])
+		}
+	}
+	acc.AndNot(b.needsYearsAbove[min(max(x.years, 0), MaxYears)])
+	acc.AndNot(b.needsInexpressible)
+
+	home := geo.Point{Lat: x.lat, Lon: x.lon}
+	out := make([]Hit, 0, acc.GetCardinality())
+	it := acc.Iterator()
+	for it.HasNext() {
+		slot := it.Next()
+		v := &ix.vacs[slot]
+		if nowMs >= v.closesAt || x.years > MaxYears && x.years < v.yearsAsked {
+			continue
+		}
+		d := match.DistanceTenthsCos(home, geo.Point{Lat: v.lat, Lon: v.lon}, x.cosLat, v.cosLat)
+		if d > int64(x.radius)*10 && x.flags&flagRelocate == 0 {
+			continue
+		}
+		out = append(out, Hit{ID: ix.vacProto[slot].GetId(), Score: fit(&x, v, d, nowMs).Score(), DistanceTenths: d, ClosesAtUnixMs: v.closesAt})
+	}
+	SortRanked(out)
+	return out
+}
+
+// SortRanked sorts hits best first: score, then sooner closing, then id.
+func SortRanked(hits []Hit) {
+	slices.SortFunc(hits, func(a, b Hit) int { return match.Compare(a.Ranked(), b.Ranked()) })
+}
+
+// SortByID sorts hits by id.
+func SortByID(hits []Hit) {
+	slices.SortFunc(hits, func(a, b Hit) int {
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+}

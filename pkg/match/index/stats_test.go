@@ -1,0 +1,45 @@
+package index_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/clinjobs/clinjobs/pkg/match/index"
+	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
+)
+
+// TestGeneratorCoversBoundaries guards the differential test: its random
+// data must produce matches, and sites on both sides of a radius.
+func TestGeneratorCoversBoundaries(t *testing.T) {
+	t.Parallel()
+	g := gen{rand.New(rand.NewPCG(7, 0x5eed))}
+	ref := index.NewReference()
+	var cands []*eventsv1.Candidate
+	for i := range 500 {
+		c := g.candidate(i)
+		cands = append(cands, c)
+		ref.PutCandidate(c)
+	}
+	matches, atRadius, justOutside := 0, 0, 0
+	for i := range 300 {
+		near := cands[g.r.IntN(len(cands))]
+		v := g.vacancy(i, near)
+		hits := ref.MatchVacancy(v, now)
+		matches += len(hits)
+		found := false
+		for _, h := range hits {
+			if h.ID == near.GetId() {
+				found = true
+				if h.DistanceTenths == int64(near.GetTravelRadiusKm())*10 {
+					atRadius++
+				}
+			}
+		}
+		if !found && !near.GetWillingToRelocate() {
+			justOutside++
+		}
+	}
+	if matches < 300 || atRadius < 10 || justOutside < 10 {
+		t.Fatalf("matches %d, at the radius %d, just outside %d: the generator misses the boundaries", matches, atRadius, justOutside)
+	}
+}
