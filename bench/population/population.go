@@ -156,16 +156,16 @@ func (g *Generator) Candidate(i int) *eventsv1.Candidate {
 		}
 	}
 	c := &eventsv1.Candidate{
-		Id:             fmt.Sprintf("c%020d", i),
-		Email:          fmt.Sprintf("candidate%d@example.org", i),
-		Home:           home,
+		Id:    fmt.Sprintf("c%020d", i),
+		Email: fmt.Sprintf("candidate%d@example.org", i),
+		Home:  home,
 		// Most people look for work within a commute (UK commutes are
 		// mostly under 25 km); a few will travel far.
-		TravelRadiusKm: int32([]int{5, 10, 15, 20, 25, 30, 40, 50, 75, 100, 200}[g.weighted(5, 15, 20, 20, 12, 10, 7, 5, 3, 2, 1)]),
+		TravelRadiusKm:    int32([]int{5, 10, 15, 20, 25, 30, 40, 50, 75, 100, 200}[g.weighted(5, 15, 20, 20, 12, 10, 7, 5, 3, 2, 1)]),
 		WillingToRelocate: g.chance(0.03),
-		RoleFamilies:   wants,
-		Specialisms:    g.specialisms(1 + g.r.IntN(3)),
-		Qualifications: &eventsv1.Qualifications{},
+		RoleFamilies:      wants,
+		Specialisms:       g.specialisms(1 + g.r.IntN(3)),
+		Qualifications:    &eventsv1.Qualifications{},
 	}
 	q := c.Qualifications
 	switch first {
