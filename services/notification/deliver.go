@@ -1,135 +1,251 @@
 package notification
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/clinjobs/clinjobs/pkg/bus"
-	"github.com/clinjobs/clinjobs/pkg/ids"
 	"github.com/clinjobs/clinjobs/pkg/jobs"
 	"github.com/clinjobs/clinjobs/pkg/webhook"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
+	"github.com/clinjobs/clinjobs/services/notification/internal/mail"
+	"github.com/clinjobs/clinjobs/services/notification/internal/schedule"
 )
 
-// deliveryID is the same for a (candidate, vacancy, subscription) however
-// often the match is announced: the webhook-id receivers dedupe on.
-func deliveryID(candidateID, vacancyID, subscriptionID string) string {
-	return ids.Derived("msg_", candidateID, vacancyID, subscriptionID)
+// permanent marks a failure that no retry can mend (an address the policy
+// refuses, a mailbox the server says does not exist): the delivery becomes
+// a dead letter at once.
+type permanent struct{ error }
+
+func (p permanent) Unwrap() error { return p.error }
+
+func isPermanent(err error) bool {
+	var p permanent
+	var mp mail.PermanentError
+	return errors.As(err, &p) || errors.As(err, &mp) ||
+		errors.Is(err, webhook.ErrForbiddenAddress) || errors.Is(err, webhook.ErrRedirect)
 }
 
-func alertKey(d *eventsv1.Delivery) string {
-	return d.GetCandidateId() + "." + d.GetMatch().GetVacancy().GetId() + "." + d.GetSubscriptionId()
-}
-
-// wants reports whether sub is to hear of m now.
-func wants(sub *eventsv1.Subscription, m *eventsv1.MatchFound) bool {
-	return !sub.GetPaused() && sub.GetRhythm() == eventsv1.Rhythm_RHYTHM_INSTANT
-}
-
-// onMatch fans a match out into one delivery per subscription that wants it.
-func (s *Service) onMatch(ctx context.Context, msg jetstream.Msg) error {
-	var m eventsv1.MatchFound
-	if err := proto.Unmarshal(msg.Data(), &m); err != nil {
-		return bus.Term(fmt.Errorf("decode match: %w", err))
+func kindName(k eventsv1.DeliveryKind) string {
+	if n := jobs.Name(k); n != "" {
+		return n
 	}
-	var subs eventsv1.Subscriptions
-	if _, err := s.subscriptions.Get(ctx, m.GetCandidateId(), &subs); errors.Is(err, bus.ErrNotFound) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	now := s.now()
-	var out []bus.Message
-	for _, sub := range subs.GetItems() {
-		if !wants(sub, &m) {
-			continue
-		}
-		d := &eventsv1.Delivery{
-			Id:              deliveryID(m.GetCandidateId(), m.GetVacancy().GetId(), sub.GetId()),
-			CandidateId:     m.GetCandidateId(),
-			SubscriptionId:  sub.GetId(),
-			Channel:         sub.GetChannel(),
-			Match:           &m,
-			CreatedAtUnixMs: now.UnixMilli(),
-		}
-		out = append(out, bus.Message{Subject: "deliveries." + jobs.Name(sub.GetChannel()) + "." + sub.GetId(), ID: d.GetId(), Body: d})
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return s.pub.PublishAll(ctx, out)
+	return "alert"
 }
 
-// alertPayload is the body of a webhook alert, in the Standard Webhooks
-// shape: a type, a timestamp and the data.
-type alertPayload struct {
-	Type      string    `json:"type"`
-	Timestamp time.Time `json:"timestamp"`
-	Data      alertData `json:"data"`
-}
-
-type alertData struct {
-	CandidateID string           `json:"candidate_id"`
-	Vacancy     jobs.SummaryView `json:"vacancy"`
-	Score       int32            `json:"score"`
-	DistanceKm  float64          `json:"distance_km"`
-	Reasons     []string         `json:"reasons"`
-}
-
-// onWebhookDelivery sends one webhook alert, unless it was sent already.
-func (s *Service) onWebhookDelivery(ctx context.Context, msg jetstream.Msg) error {
+// onDelivery sends one delivery, unless it was sent already.
+func (s *Service) onDelivery(ctx context.Context, msg jetstream.Msg) error {
 	var d eventsv1.Delivery
 	if err := proto.Unmarshal(msg.Data(), &d); err != nil {
 		return bus.Term(fmt.Errorf("decode delivery: %w", err))
 	}
+	channel, kind := jobs.Name(d.GetChannel()), kindName(d.GetKind())
+	count := func(outcome string) { s.metrics.deliveries.WithLabelValues(channel, kind, outcome).Inc() }
+	key := recordKey(&d)
 	var done eventsv1.AlertDelivered
-	if _, err := s.alerts.Get(ctx, alertKey(&d), &done); err == nil {
+	if _, err := s.alerts.Get(ctx, key, &done); err == nil {
+		count("duplicate")
 		return nil
 	} else if !errors.Is(err, bus.ErrNotFound) {
 		return err
 	}
 	sub, err := s.subscription(ctx, d.GetCandidateId(), d.GetSubscriptionId())
-	if errors.Is(err, bus.ErrNotFound) {
-		s.log.InfoContext(ctx, "subscription gone; delivery dropped", "delivery", d.GetId())
+	if errors.Is(err, bus.ErrNotFound) || err == nil && sub.GetPaused() {
+		// The candidate unsubscribed or paused since: they asked not to
+		// hear, so the delivery is dropped, not kept for later.
+		count("dropped")
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	md, _ := msg.Metadata()
-	attempt := 1
-	if md != nil {
-		attempt = int(md.NumDelivered)
+	endpoint := endpointOf(sub)
+	if s.isPaused(endpoint) {
+		count("held")
+		return s.deadLetter(ctx, &d, endpoint, "endpoint paused by an operator", 0, true)
 	}
-	if err := s.post(ctx, sub, &d); err != nil {
-		return fmt.Errorf("deliver %s (attempt %d): %w", d.GetId(), attempt, err)
+	release, refused := s.guard.Acquire(endpoint)
+	if refused != nil {
+		if s.tooOld(&d) {
+			count("dead")
+			return s.deadLetter(ctx, &d, endpoint, refused.Reason+" for longer than the retry schedule", 0, false)
+		}
+		count("deferred")
+		return bus.Delay(errors.New(refused.Reason), refused.After)
 	}
-	now := s.now()
-	rec := &eventsv1.AlertDelivered{
-		DeliveryId: d.GetId(), CandidateId: d.GetCandidateId(), VacancyId: d.GetMatch().GetVacancy().GetId(),
-		SubscriptionId: d.GetSubscriptionId(), Channel: d.GetChannel(), Attempts: int32(attempt),
-		DeliveredAtUnixMs: now.UnixMilli(), VacancyPostedAtUnixMs: d.GetMatch().GetVacancy().GetPostedAtUnixMs(),
+	start := time.Now()
+	err = s.send(ctx, sub, &d)
+	release(err == nil)
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
 	}
-	// The record comes before the acknowledgement: if we stop between the
-	// two, the redelivered message finds the record and sends nothing.
-	if _, err := s.alerts.Create(ctx, alertKey(&d), "alert."+d.GetId(), rec); err != nil && !errors.Is(err, bus.ErrExists) {
+	s.metrics.sendTime.WithLabelValues(channel, outcome).Observe(time.Since(start).Seconds())
+	if err != nil {
+		return s.failed(ctx, &d, endpoint, err, count)
+	}
+	if err := s.record(ctx, &d, sub, endpoint); err != nil {
 		return err
 	}
-	_, err = s.pub.Publish(ctx, bus.Message{
-		Subject: bus.AlertSubject("delivered", jobs.Name(d.GetChannel()), d.GetCandidateId()),
-		ID:      "delivered." + d.GetId(),
-		Body:    rec,
-	})
-	return err
+	count("sent")
+	if s.beforeAck != nil {
+		s.beforeAck(d.GetId())
+	}
+	return nil
+}
+
+// tooOld reports whether a delivery has waited longer than the whole retry
+// schedule (held back, untried, by an open circuit).
+func (s *Service) tooOld(d *eventsv1.Delivery) bool {
+	return s.now().Sub(time.UnixMilli(d.GetCreatedAtUnixMs())) > schedule.Span(s.cfg.Retries)
+}
+
+// failed counts a failure against the schedule and asks for the next try,
+// or makes the delivery a dead letter after the last.
+func (s *Service) failed(ctx context.Context, d *eventsv1.Delivery, endpoint string, sendErr error, count func(string)) error {
+	var st eventsv1.DeliveryState
+	rev, err := s.states.Get(ctx, d.GetId(), &st)
+	if err != nil && !errors.Is(err, bus.ErrNotFound) {
+		return err
+	}
+	st.DeliveryId, st.LastError, st.LastFailedAtUnixMs = d.GetId(), sendErr.Error(), s.now().UnixMilli()
+	st.Failures++
+	wait, more := schedule.Backoff(s.cfg.Retries, int(st.Failures))
+	if isPermanent(sendErr) || !more || s.tooOld(d) {
+		count("dead")
+		if err := s.deadLetter(ctx, d, endpoint, sendErr.Error(), st.Failures, false); err != nil {
+			return err
+		}
+		_ = s.states.Erase(ctx, d.GetId())
+		return nil
+	}
+	if rev == 0 {
+		_, err = s.states.Create(ctx, d.GetId(), fmt.Sprintf("state.%s.%d", d.GetId(), st.Failures), &st)
+	} else {
+		_, err = s.states.Update(ctx, d.GetId(), rev, &st)
+	}
+	if errors.Is(err, bus.ErrStale) || errors.Is(err, bus.ErrExists) {
+		// Another worker counted this failure: the message was in two
+		// hands; try again soon and count afresh.
+		return bus.Delay(sendErr, time.Second)
+	}
+	if err != nil {
+		return err
+	}
+	count("failed")
+	s.log.WarnContext(ctx, "delivery failed; will retry", "delivery", d.GetId(), "endpoint", endpoint,
+		"failures", st.Failures, "retry_in", wait.Round(time.Second), "err", sendErr)
+	s.announceFailure(ctx, d, endpoint, sendErr.Error(), st.Failures, false)
+	return bus.Delay(sendErr, wait)
+}
+
+// deadLetter keeps the delivery for an operator and says so on ALERTS.
+func (s *Service) deadLetter(ctx context.Context, d *eventsv1.Delivery, endpoint, reason string, attempts int32, held bool) error {
+	dl := &eventsv1.DeadLetter{
+		Delivery: d, Endpoint: endpoint, Reason: reason, Attempts: attempts,
+		DeadAtUnixMs: s.now().UnixMilli(), Held: held,
+	}
+	key := deadLetterKey(d)
+	var old eventsv1.DeadLetter
+	rev, err := s.deadLetters.Get(ctx, key, &old)
+	switch {
+	case errors.Is(err, bus.ErrNotFound):
+		_, err = s.deadLetters.Create(ctx, key, fmt.Sprintf("dead.%s.%d", d.GetId(), dl.GetDeadAtUnixMs()), dl)
+		if errors.Is(err, bus.ErrExists) {
+			err = nil
+		}
+	case err == nil:
+		_, err = s.deadLetters.Update(ctx, key, rev, dl)
+		if errors.Is(err, bus.ErrStale) {
+			err = nil
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if !held {
+		s.log.WarnContext(ctx, "delivery is a dead letter", "delivery", d.GetId(), "endpoint", endpoint, "attempts", attempts, "reason", reason)
+		s.announceFailure(ctx, d, endpoint, reason, attempts, true)
+	}
+	return nil
+}
+
+func deadLetterKey(d *eventsv1.Delivery) string { return d.GetCandidateId() + "." + d.GetId() }
+
+func (s *Service) announceFailure(ctx context.Context, d *eventsv1.Delivery, endpoint, reason string, attempt int32, dead bool) {
+	ev := &eventsv1.AlertFailed{
+		DeliveryId: d.GetId(), CandidateId: d.GetCandidateId(), VacancyId: d.GetMatch().GetVacancy().GetId(),
+		SubscriptionId: d.GetSubscriptionId(), Channel: d.GetChannel(), Attempt: attempt, Reason: reason,
+		DeadLetter: dead, FailedAtUnixMs: s.now().UnixMilli(), Endpoint: endpoint, Kind: d.GetKind(),
+	}
+	if _, err := s.pub.Publish(ctx, bus.Message{
+		Subject: bus.AlertSubject("failed", jobs.Name(d.GetChannel()), d.GetCandidateId()),
+		ID:      fmt.Sprintf("failed.%s.%d.%t", d.GetId(), attempt, dead),
+		Body:    ev,
+	}); err != nil {
+		// The event feeds the operators' rates; the retry goes on without it.
+		s.log.WarnContext(ctx, "announce a failed delivery", "delivery", d.GetId(), "err", err)
+	}
+}
+
+// record writes that the delivery was sent, before it is acknowledged: a
+// redelivered message then finds the record and sends nothing. A digest
+// records each vacancy it told of too, and clears them from the queue.
+func (s *Service) record(ctx context.Context, d *eventsv1.Delivery, sub *eventsv1.Subscription, endpoint string) error {
+	now := s.now()
+	rec := func(key, vacancyID string, postedAt int64) error {
+		r := &eventsv1.AlertDelivered{
+			DeliveryId: d.GetId(), CandidateId: d.GetCandidateId(), VacancyId: vacancyID,
+			SubscriptionId: d.GetSubscriptionId(), Channel: d.GetChannel(), DeliveredAtUnixMs: now.UnixMilli(),
+			VacancyPostedAtUnixMs: postedAt, Kind: d.GetKind(), Endpoint: endpoint, Period: d.GetPeriod(),
+		}
+		if _, err := s.alerts.Create(ctx, key, "alert."+key, r); err != nil && !errors.Is(err, bus.ErrExists) {
+			return err
+		}
+		return nil
+	}
+	told := d.GetItems()
+	if d.GetKind() != eventsv1.DeliveryKind_DELIVERY_KIND_DIGEST {
+		told = []*eventsv1.MatchFound{d.GetMatch()}
+	}
+	if d.GetKind() == eventsv1.DeliveryKind_DELIVERY_KIND_DIGEST {
+		for _, m := range told {
+			v := m.GetVacancy()
+			if err := rec(alertKey(d.GetCandidateId(), v.GetId(), d.GetSubscriptionId()), v.GetId(), v.GetPostedAtUnixMs()); err != nil {
+				return err
+			}
+		}
+	}
+	v := d.GetMatch().GetVacancy()
+	if err := rec(recordKey(d), v.GetId(), v.GetPostedAtUnixMs()); err != nil {
+		return err
+	}
+	_ = s.states.Erase(ctx, d.GetId())
+	var msgs []bus.Message
+	for _, m := range told {
+		v := m.GetVacancy()
+		if d.GetKind() == eventsv1.DeliveryKind_DELIVERY_KIND_DIGEST {
+			_ = s.digests.Erase(ctx, digestKey(d.GetCandidateId(), d.GetSubscriptionId(), v.GetId()))
+		}
+		if r := s.reminderFor(d, sub, m); r != nil {
+			msgs = append(msgs, *r)
+		}
+		msgs = append(msgs, bus.Message{
+			Subject: bus.AlertSubject("delivered", jobs.Name(d.GetChannel()), d.GetCandidateId()),
+			ID:      "delivered." + d.GetId() + "." + v.GetId(),
+			Body: &eventsv1.AlertDelivered{
+				DeliveryId: d.GetId(), CandidateId: d.GetCandidateId(), VacancyId: v.GetId(),
+				SubscriptionId: d.GetSubscriptionId(), Channel: d.GetChannel(), DeliveredAtUnixMs: now.UnixMilli(),
+				VacancyPostedAtUnixMs: v.GetPostedAtUnixMs(), Kind: d.GetKind(), Endpoint: endpoint, Period: d.GetPeriod(),
+			},
+		})
+	}
+	return s.pub.PublishAll(ctx, msgs)
 }
 
 func (s *Service) subscription(ctx context.Context, candidateID, id string) (*eventsv1.Subscription, error) {
@@ -143,40 +259,4 @@ func (s *Service) subscription(ctx context.Context, candidateID, id string) (*ev
 		}
 	}
 	return nil, bus.ErrNotFound
-}
-
-// post sends the signed alert; any answer but 2xx is a failure to retry.
-func (s *Service) post(ctx context.Context, sub *eventsv1.Subscription, d *eventsv1.Delivery) error {
-	m := d.GetMatch()
-	body, err := json.Marshal(alertPayload{
-		Type:      "vacancy.matched",
-		Timestamp: time.UnixMilli(m.GetMatchedAtUnixMs()).UTC(),
-		Data: alertData{
-			CandidateID: d.GetCandidateId(), Vacancy: jobs.ViewSummary(m.GetVacancy()),
-			Score: m.GetScore(), DistanceKm: m.GetDistanceKm(), Reasons: m.GetReasons(),
-		},
-	})
-	if err != nil {
-		return bus.Term(err)
-	}
-	secret, err := webhook.ParseSecret(sub.GetSecret())
-	if err != nil {
-		return bus.Term(fmt.Errorf("subscription %s: %w", sub.GetId(), err))
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.GetUrl(), bytes.NewReader(body))
-	if err != nil {
-		return bus.Term(err)
-	}
-	req.Header = webhook.Headers(secret, d.GetId(), s.now(), body)
-	req.Header.Set("User-Agent", "clinjobs-notification")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("webhook answered %s", resp.Status)
-	}
-	return nil
 }

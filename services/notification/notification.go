@@ -1,18 +1,35 @@
-// Package notification tells candidates of their matches. A match becomes one
-// delivery per subscription that wants it (the fan-out), and each delivery is
-// sent on its own: a webhook POST signed per the Standard Webhooks
-// specification, through a client that refuses internal addresses. Every
-// delivery is retried on failure with the same id, and recorded once sent, so
-// that whatever is redelivered or replayed, a candidate hears of a vacancy
-// once per subscription.
+// Package notification tells candidates of their matches, once, on the
+// channels and at the rhythm they chose.
+//
+// A match (stream MATCHES) fans out into one Delivery per subscription that
+// wants it now (stream DELIVERIES); a daily or weekly subscription's matches
+// wait in the digests bucket until its slot in Europe/London time, then
+// leave together as one digest Delivery. Each Delivery is sent on its own
+// channel: a webhook POST signed per Standard Webhooks through a client that
+// refuses internal addresses, an email over SMTP, or an event on the
+// candidate's live stream (stream LIVE, read as server-sent events).
+//
+// Exactly once: a delivery's id is derived from what it tells, so a match
+// announced twice makes the same id, which the stream's duplicate window
+// and then the alerts bucket turn away. The alerts record is written after
+// the send and before the acknowledgement; if the process dies between the
+// send and the record, the redelivered message sends again with the same
+// webhook-id / Message-ID / event id, which receivers dedupe on (the
+// Standard Webhooks contract). A failed send is retried on the published
+// schedule (internal/schedule) by JetStream redelivery with a delay, and
+// after the last try it becomes a dead letter that an operator can replay.
+// Per-endpoint concurrency limits and circuit breakers (internal/endpoints)
+// keep a slow or failing endpoint's deliveries from holding anyone else's.
 package notification
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -22,12 +39,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/clinjobs/clinjobs/pkg/auth"
-	"github.com/clinjobs/clinjobs/pkg/buildinfo"
 	"github.com/clinjobs/clinjobs/pkg/bus"
 	"github.com/clinjobs/clinjobs/pkg/config"
 	"github.com/clinjobs/clinjobs/pkg/health"
 	"github.com/clinjobs/clinjobs/pkg/httpserver"
 	"github.com/clinjobs/clinjobs/pkg/webhook"
+	"github.com/clinjobs/clinjobs/services/notification/internal/endpoints"
+	"github.com/clinjobs/clinjobs/services/notification/internal/mail"
+	"github.com/clinjobs/clinjobs/services/notification/internal/schedule"
 )
 
 // Name is the service's name in the NATS services framework and in logs.
@@ -37,12 +56,31 @@ const Name = "notification"
 const (
 	// BucketSubscriptions holds one Subscriptions per candidate id.
 	BucketSubscriptions = "subscriptions"
-	// BucketAlerts holds one AlertDelivered per delivered alert, keyed
-	// <candidate>.<vacancy>.<subscription>: the durable record that makes
-	// alerts arrive once.
+	// BucketAlerts holds one AlertDelivered per alert sent, keyed
+	// <candidate>.<vacancy>.<subscription> (".closing" added for a
+	// closing-soon reminder, "digest.<subscription>.<period>" for a
+	// digest): the durable record that makes alerts arrive once.
 	BucketAlerts = "alerts"
+	// BucketDigests holds the matches waiting for a digest, one MatchFound
+	// per <candidate>.<subscription>.<vacancy>.
+	BucketDigests = "digests"
+	// BucketDeadLetters holds one DeadLetter per <candidate>.<delivery>.
+	BucketDeadLetters = "deadletters"
+	// BucketEndpoints holds operators' EndpointState, keyed by the
+	// endpoint's name in base32.
+	BucketEndpoints = "endpoints"
+	// BucketDeliveryState holds failing deliveries' progress and the
+	// markers of digests on their way; entries expire after a day.
+	BucketDeliveryState = "delivery-state"
+	// BucketKeys holds the service's signing key for unsubscribe links,
+	// made by the first replica to start.
+	BucketKeys = "notification-keys"
 	// StreamDeliveries carries Delivery on deliveries.<channel>.<subscription>.
 	StreamDeliveries = "DELIVERIES"
+	// StreamLive carries live events on live.<candidate>.
+	StreamLive = "LIVE"
+	// StreamReminders carries Reminder on reminders.<candidate>.
+	StreamReminders = "REMINDERS"
 )
 
 // Config is the service's configuration.
@@ -50,6 +88,9 @@ type Config struct {
 	// HTTPAddr is where the candidate API listens. Default: :8082.
 	HTTPAddr string
 	NATS     bus.Config
+	// PublicURL is the base URL candidates reach this API at, for the
+	// unsubscribe links in emails. Default: http://localhost:8082.
+	PublicURL string
 	// AllowPrivateWebhooks lets webhooks target private, loopback and
 	// link-local addresses: for on-premises trusts and for tests. Default: false.
 	AllowPrivateWebhooks bool
@@ -57,17 +98,44 @@ type Config struct {
 	WebhookTimeout time.Duration
 	// Workers deliver side by side. Default: 32.
 	Workers int
+	// SMTP is where email goes; without an address email subscriptions
+	// are refused.
+	SMTP mail.Config
+	// Retries is the wait after each failure. Default: schedule.Retries.
+	Retries []time.Duration
+	// Endpoints bounds each endpoint's deliveries in flight and its circuit.
+	Endpoints endpoints.Config
+	// DigestEvery is how often due digests are looked for. Default: 30s.
+	DigestEvery time.Duration
+	// ReminderBefore is how long before closing a reminder goes. Default: 48h.
+	ReminderBefore time.Duration
+	// ReminderPoll caps the wait of a reminder that is not yet due, so a
+	// changed closing date is seen. Default: 1h.
+	ReminderPoll time.Duration
+	// AckWait is how long a delivery may be in hand before JetStream gives
+	// it to another worker. Default: WebhookTimeout + 30s.
+	AckWait time.Duration
 }
 
-// ConfigFromEnv reads HTTP_ADDR, ALLOW_PRIVATE_WEBHOOKS, WEBHOOK_TIMEOUT,
-// DELIVERY_WORKERS and the NATS settings.
+// ConfigFromEnv reads HTTP_ADDR, PUBLIC_URL, ALLOW_PRIVATE_WEBHOOKS,
+// WEBHOOK_TIMEOUT, DELIVERY_WORKERS, ENDPOINT_CONCURRENCY, SMTP_ADDR,
+// SMTP_FROM, SMTP_USERNAME, SMTP_PASSWORD, SMTP_TLS and the NATS settings.
 func ConfigFromEnv(r *config.Reader) Config {
 	return Config{
 		HTTPAddr:             r.String("HTTP_ADDR", ":8082"),
+		PublicURL:            r.String("PUBLIC_URL", "http://localhost:8082"),
 		NATS:                 bus.ConfigFromEnv(r, Name),
 		AllowPrivateWebhooks: r.Bool("ALLOW_PRIVATE_WEBHOOKS", false),
 		WebhookTimeout:       r.Duration("WEBHOOK_TIMEOUT", 10*time.Second),
 		Workers:              r.Int("DELIVERY_WORKERS", 32),
+		Endpoints:            endpoints.Config{Concurrency: r.Int("ENDPOINT_CONCURRENCY", 4)},
+		SMTP: mail.Config{
+			Addr:     r.String("SMTP_ADDR", ""),
+			From:     r.String("SMTP_FROM", "Clinical Engineering Jobs <alerts@clinjobs.localhost>"),
+			Username: r.String("SMTP_USERNAME", ""),
+			Password: r.String("SMTP_PASSWORD", ""),
+			TLS:      r.String("SMTP_TLS", mail.TLSStartTLS),
+		},
 	}
 }
 
@@ -75,11 +143,29 @@ func (c *Config) setDefaults() {
 	if c.HTTPAddr == "" {
 		c.HTTPAddr = ":8082"
 	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://localhost:8082"
+	}
 	if c.WebhookTimeout == 0 {
 		c.WebhookTimeout = 10 * time.Second
 	}
 	if c.Workers == 0 {
 		c.Workers = 32
+	}
+	if len(c.Retries) == 0 {
+		c.Retries = schedule.Retries
+	}
+	if c.DigestEvery == 0 {
+		c.DigestEvery = 30 * time.Second
+	}
+	if c.ReminderBefore == 0 {
+		c.ReminderBefore = 48 * time.Hour
+	}
+	if c.ReminderPoll == 0 {
+		c.ReminderPoll = time.Hour
+	}
+	if c.AckWait == 0 {
+		c.AckWait = c.WebhookTimeout + 30*time.Second
 	}
 }
 
@@ -92,24 +178,41 @@ type Deps struct {
 	// Metrics receives the service's metrics, served at /metrics.
 	// Default: a registry of its own.
 	Metrics *prometheus.Registry
+	// BeforeAck, when set, is called after an alert is sent and recorded
+	// and before its message is acknowledged: tests kill the service there.
+	BeforeAck func(deliveryID string)
 }
 
 // Service is the notification service.
 type Service struct {
-	metrics       *prometheus.Registry
-	cfg           Config
-	log           *slog.Logger
-	nc            *nats.Conn
-	js            jetstream.JetStream
-	pub           *bus.Publisher
-	now           func() time.Time
-	subscriptions *bus.Store
-	alerts        *bus.Store
-	candidates    *auth.Candidates
-	client        *http.Client
-	handler       *gin.Engine
-	consum        []*bus.Consumption
-	micro         micro.Service
+	cfg       Config
+	log       *slog.Logger
+	nc        *nats.Conn
+	js        jetstream.JetStream
+	pub       *bus.Publisher
+	now       func() time.Time
+	london    *time.Location
+	metrics   *metrics
+	registry  *prometheus.Registry
+	beforeAck func(string)
+
+	subscriptions, alerts, digests, deadLetters, endpointStates, states, candidates, vacancyRecords *bus.Store
+	auth                                                                                            *auth.Candidates
+
+	client   *http.Client
+	mailer   *mail.Sender
+	guard    *endpoints.Guard
+	unsubKey []byte
+	handler  *gin.Engine
+
+	pausedMu sync.RWMutex
+	paused   map[string]bool
+
+	consum  []*bus.Consumption
+	micro   micro.Service
+	stop    context.CancelFunc
+	loops   sync.WaitGroup
+	watcher jetstream.KeyWatcher
 }
 
 // New declares what the service uses and returns it, not yet started.
@@ -118,11 +221,19 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if err := cfg.NATS.Validate(); err != nil {
 		return nil, fmt.Errorf("notification config: %w", err)
 	}
+	mailer, err := mail.New(cfg.SMTP)
+	if err != nil {
+		return nil, fmt.Errorf("notification config: %w", err)
+	}
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
 	if deps.Metrics == nil {
 		deps.Metrics = prometheus.NewRegistry()
+	}
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		return nil, fmt.Errorf("notification: time zone: %w", err)
 	}
 	js, err := jetstream.New(deps.NC)
 	if err != nil {
@@ -133,20 +244,24 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	}
 	pub := bus.NewPublisher(js)
 	s := &Service{
-		metrics: deps.Metrics,
-		cfg:     cfg, log: deps.Log.With("service", Name), nc: deps.NC, js: js, pub: pub, now: deps.Now,
+		cfg: cfg, log: deps.Log.With("service", Name), nc: deps.NC, js: js, pub: pub, now: deps.Now, london: london,
+		registry: deps.Metrics, metrics: newMetrics(deps.Metrics), beforeAck: deps.BeforeAck,
 		client: webhook.NewClient(webhook.ClientConfig{AllowPrivate: cfg.AllowPrivateWebhooks, Timeout: cfg.WebhookTimeout}),
+		mailer: mailer, guard: endpoints.New(cfg.Endpoints, deps.Now), paused: map[string]bool{},
 	}
-	for bucket, store := range map[string]**bus.Store{BucketSubscriptions: &s.subscriptions, BucketAlerts: &s.alerts} {
+	for bucket, store := range map[string]**bus.Store{
+		BucketSubscriptions: &s.subscriptions, BucketAlerts: &s.alerts, BucketDigests: &s.digests,
+		BucketDeadLetters: &s.deadLetters, BucketEndpoints: &s.endpointStates, BucketDeliveryState: &s.states,
+		bus.BucketCandidates: &s.candidates, bus.BucketVacancies: &s.vacancyRecords,
+	} {
 		if *store, err = bus.NewStore(ctx, js, pub, bucket); err != nil {
 			return nil, fmt.Errorf("notification: %w", err)
 		}
 	}
-	candidates, err := bus.NewStore(ctx, js, pub, bus.BucketCandidates)
-	if err != nil {
+	s.auth = auth.NewCandidates(s.candidates)
+	if s.unsubKey, err = signingKey(ctx, js, cfg.NATS.Replicas); err != nil {
 		return nil, fmt.Errorf("notification: %w", err)
 	}
-	s.candidates = auth.NewCandidates(candidates)
 	s.handler = s.routes()
 	return s, nil
 }
@@ -157,95 +272,166 @@ func declare(ctx context.Context, js jetstream.JetStream, replicas int) error {
 	}
 	for _, kv := range []jetstream.KeyValueConfig{
 		{Bucket: BucketSubscriptions, Description: "alert subscriptions, one list per candidate", History: 1},
-		{Bucket: BucketAlerts, Description: "alerts delivered, one record per candidate, vacancy and subscription", History: 1},
+		{Bucket: BucketAlerts, Description: "alerts sent, one record per candidate, vacancy and subscription", History: 1},
+		{Bucket: BucketDigests, Description: "matches waiting for their digest", History: 1},
+		{Bucket: BucketDeadLetters, Description: "deliveries out of tries or held for a paused endpoint", History: 1},
+		{Bucket: BucketEndpoints, Description: "endpoints paused by operators", History: 5},
+		{Bucket: BucketDeliveryState, Description: "failing deliveries' tries and digests on their way", History: 1, TTL: 24 * time.Hour},
 	} {
 		kv.Replicas, kv.Storage = replicas, jetstream.FileStorage
 		if _, err := bus.EnsureKV(ctx, js, kv); err != nil {
 			return err
 		}
 	}
-	_, err := bus.EnsureStream(ctx, js, jetstream.StreamConfig{
-		Name:        StreamDeliveries,
-		Description: "alerts on their way, one message per delivery",
-		Subjects:    []string{"deliveries.>"},
-		Retention:   jetstream.WorkQueuePolicy,
-		Duplicates:  10 * time.Minute,
-		Replicas:    replicas,
-		Storage:     jetstream.FileStorage,
+	for _, sc := range []jetstream.StreamConfig{
+		{
+			Name: StreamDeliveries, Description: "alerts on their way, one message per delivery",
+			Subjects: []string{"deliveries.>"}, Retention: jetstream.WorkQueuePolicy, Duplicates: 10 * time.Minute,
+		},
+		{
+			Name: StreamLive, Description: "candidates' live events, read as server-sent events",
+			Subjects: []string{"live.>"}, MaxAge: 7 * 24 * time.Hour, Duplicates: 10 * time.Minute,
+		},
+		{
+			Name: StreamReminders, Description: "closing-soon reminders waiting for their day",
+			Subjects: []string{"reminders.>"}, Retention: jetstream.WorkQueuePolicy, Duplicates: 10 * time.Minute,
+		},
+	} {
+		sc.Replicas, sc.Storage = replicas, jetstream.FileStorage
+		if _, err := bus.EnsureStream(ctx, js, sc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// signingKey returns the key of unsubscribe links: made once, by whichever
+// replica gets there first, and kept, so every replica and every restart
+// signs and checks alike.
+func signingKey(ctx context.Context, js jetstream.JetStream, replicas int) ([]byte, error) {
+	kv, err := bus.EnsureKV(ctx, js, jetstream.KeyValueConfig{
+		Bucket: BucketKeys, Description: "notification's signing keys", History: 1,
+		Replicas: replicas, Storage: jetstream.FileStorage,
 	})
-	return err
+	if err != nil {
+		return nil, err
+	}
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	if _, err := kv.Create(ctx, "unsubscribe", fresh); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
+		return nil, fmt.Errorf("store the unsubscribe key: %w", err)
+	}
+	e, err := kv.Get(ctx, "unsubscribe")
+	if err != nil {
+		return nil, fmt.Errorf("read the unsubscribe key: %w", err)
+	}
+	return e.Value(), nil
 }
 
 // Handler returns the HTTP API.
 func (s *Service) Handler() http.Handler { return s.handler }
 
-// Start consumes matches and deliveries.
+// Start consumes matches, deliveries, reminders and erasures, and looks
+// for due digests.
 func (s *Service) Start(ctx context.Context) error {
-	svc, err := micro.AddService(s.nc, micro.Config{
-		Name:        Name,
-		Version:     buildinfo.String(),
-		Description: "alert subscriptions and deliveries",
-	})
+	svc, err := s.registerControl()
 	if err != nil {
-		return fmt.Errorf("register notification: %w", err)
+		return err
 	}
 	s.micro = svc
-	matches, err := s.js.CreateOrUpdateConsumer(ctx, bus.StreamMatches, jetstream.ConsumerConfig{
-		Durable:       "notification-matches",
-		Description:   "notification: fan a match out into deliveries",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       time.Minute,
-		MaxAckPending: 1024,
-	})
-	if err != nil {
-		return fmt.Errorf("notification: consumer of matches: %w", err)
+	if err := s.watchEndpoints(ctx); err != nil {
+		return errors.Join(err, s.Stop(ctx))
 	}
-	webhooks, err := s.js.CreateOrUpdateConsumer(ctx, StreamDeliveries, jetstream.ConsumerConfig{
-		Durable:       "notification-webhooks",
-		Description:   "notification: send webhook deliveries",
-		FilterSubject: "deliveries.webhook.>",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		// Longer than a webhook may take, so a slow endpoint's delivery is
-		// not sent twice side by side.
-		AckWait:       s.cfg.WebhookTimeout + 30*time.Second,
-		MaxAckPending: 4 * s.cfg.Workers,
-	})
-	if err != nil {
-		return fmt.Errorf("notification: consumer of webhook deliveries: %w", err)
-	}
-	for _, c := range []struct {
-		cons    jetstream.Consumer
+	type consumer struct {
+		stream  string
+		cfg     jetstream.ConsumerConfig
 		h       bus.Handler
 		workers int
-	}{{matches, s.onMatch, 4}, {webhooks, s.onWebhookDelivery, s.cfg.Workers}} {
-		cc, err := bus.Consume(c.cons, s.log, c.h, bus.ConsumeOptions{Workers: c.workers, HandleTimeout: s.cfg.WebhookTimeout + 10*time.Second})
+	}
+	consumers := []consumer{
+		{bus.StreamMatches, jetstream.ConsumerConfig{
+			Durable: "notification-matches", Description: "notification: fan a match out into deliveries",
+			AckWait: time.Minute, MaxAckPending: 1024,
+		}, s.onMatch, 4},
+		{StreamDeliveries, jetstream.ConsumerConfig{
+			Durable: "notification-deliveries", Description: "notification: send deliveries on every channel",
+			// Longer than a send may take, so that a slow endpoint's
+			// delivery is not sent twice side by side.
+			AckWait: s.cfg.AckWait, MaxAckPending: 8 * s.cfg.Workers,
+		}, s.onDelivery, s.cfg.Workers},
+		{StreamReminders, jetstream.ConsumerConfig{
+			Durable: "notification-reminders", Description: "notification: closing-soon reminders when due",
+			AckWait: time.Minute, MaxAckPending: 10_000,
+		}, s.onReminder, 2},
+		{bus.KVStream(bus.BucketCandidates), jetstream.ConsumerConfig{
+			Durable: "notification-erasures", Description: "notification: forget erased candidates",
+			FilterSubject: bus.KVSubjects(bus.BucketCandidates), DeliverPolicy: jetstream.DeliverNewPolicy,
+			AckWait: time.Minute, MaxAckPending: 256,
+		}, s.onCandidate, 2},
+	}
+	for _, c := range consumers {
+		c.cfg.AckPolicy = jetstream.AckExplicitPolicy
+		c.cfg.MaxDeliver = -1
+		cons, err := s.js.CreateOrUpdateConsumer(ctx, c.stream, c.cfg)
+		if err != nil {
+			return errors.Join(fmt.Errorf("notification: consumer %s: %w", c.cfg.Durable, err), s.Stop(ctx))
+		}
+		cc, err := bus.Consume(cons, s.log, c.h, bus.ConsumeOptions{
+			Workers: c.workers, HandleTimeout: s.cfg.WebhookTimeout + 20*time.Second, Metrics: s.metrics.consumer,
+		})
 		if err != nil {
 			return errors.Join(err, s.Stop(ctx))
 		}
 		s.consum = append(s.consum, cc)
 	}
+	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = cancel
+	s.loops.Add(1)
+	go func() {
+		defer s.loops.Done()
+		s.digestLoop(loopCtx)
+	}()
 	return nil
 }
 
 // Stop stops consuming, finishing the deliveries in hand, and deregisters.
 func (s *Service) Stop(ctx context.Context) error {
+	if s.stop != nil {
+		s.stop()
+		s.loops.Wait()
+	}
 	var errs []error
 	for _, c := range s.consum {
 		errs = append(errs, c.Stop(ctx))
 	}
 	s.consum = nil
+	if s.watcher != nil {
+		errs = append(errs, s.watcher.Stop())
+		s.watcher = nil
+	}
 	if s.micro != nil {
 		errs = append(errs, s.micro.Stop())
+		s.micro = nil
 	}
 	return errors.Join(errs...)
 }
 
 func (s *Service) routes() *gin.Engine {
-	r := httpserver.New(s.log, httpserver.Options{Metrics: s.metrics})
+	r := httpserver.New(s.log, httpserver.Options{Metrics: s.registry})
 	health.Register(r, bus.Check(s.nc))
-	own := s.candidates.Candidate("id")
+	own := s.auth.Candidate("id")
 	r.POST("/v1/candidates/:id/subscriptions", own, s.subscribe)
 	r.GET("/v1/candidates/:id/subscriptions", own, s.listSubscriptions)
+	r.GET("/v1/candidates/:id/subscriptions/:sid", own, s.getSubscription)
+	r.PATCH("/v1/candidates/:id/subscriptions/:sid", own, s.changeSubscription)
+	r.POST("/v1/candidates/:id/subscriptions/:sid/pause", own, s.pauseSubscription)
+	r.POST("/v1/candidates/:id/subscriptions/:sid/resume", own, s.resumeSubscription)
 	r.DELETE("/v1/candidates/:id/subscriptions/:sid", own, s.unsubscribe)
+	r.GET("/v1/candidates/:id/deliveries", own, s.deliveryLog)
+	r.GET("/v1/candidates/:id/events", own, s.live)
+	r.GET("/v1/unsubscribe", s.unsubscribePage)
+	r.POST("/v1/unsubscribe", s.unsubscribeOneClick)
 	return r
 }

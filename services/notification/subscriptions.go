@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/clinjobs/clinjobs/pkg/auth"
 	"github.com/clinjobs/clinjobs/pkg/bus"
@@ -20,71 +21,181 @@ import (
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 )
 
-type subscriptionInput struct {
+// SubscriptionInput is a subscription as a candidate writes it. On PATCH
+// every field left out keeps its value; channel and url cannot change.
+type SubscriptionInput struct {
 	Channel string `json:"channel"`
 	URL     string `json:"url,omitempty"`
-	Rhythm  string `json:"rhythm,omitempty"`
+	// Rhythm is instant (the default), daily or weekly.
+	Rhythm string `json:"rhythm,omitempty"`
+	// Hour (0-23, Europe/London) of a digest. Default: 8.
+	Hour *int `json:"hour,omitempty"`
+	// Weekday of a weekly digest: monday to sunday. Default: monday.
+	Weekday      string   `json:"weekday,omitempty"`
+	RoleFamilies []string `json:"role_families,omitempty"`
+	Specialisms  []string `json:"specialisms,omitempty"`
+	MinBand      string   `json:"min_band,omitempty"`
+	// Reminders of vacancies about to close. Default: true.
+	Reminders *bool `json:"reminders,omitempty"`
 }
 
-type subscriptionView struct {
-	ID        string    `json:"id"`
-	Channel   string    `json:"channel"`
-	URL       string    `json:"url,omitempty"`
-	Rhythm    string    `json:"rhythm"`
-	Paused    bool      `json:"paused"`
-	CreatedAt time.Time `json:"created_at"`
+// SubscriptionView is a subscription as the API shows it; the webhook
+// secret is shown only once, when it is made.
+type SubscriptionView struct {
+	ID           string    `json:"id"`
+	Channel      string    `json:"channel"`
+	URL          string    `json:"url,omitempty"`
+	Rhythm       string    `json:"rhythm"`
+	Hour         *int      `json:"hour,omitempty"`
+	Weekday      string    `json:"weekday,omitempty"`
+	RoleFamilies []string  `json:"role_families"`
+	Specialisms  []string  `json:"specialisms"`
+	MinBand      string    `json:"min_band,omitempty"`
+	Reminders    bool      `json:"reminders"`
+	Paused       bool      `json:"paused"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	// NextDigest is when the next digest is due.
+	NextDigest *time.Time `json:"next_digest,omitempty"`
 }
 
-func viewSubscription(s *eventsv1.Subscription) subscriptionView {
-	return subscriptionView{
-		ID: s.GetId(), Channel: jobs.Name(s.GetChannel()), URL: s.GetUrl(), Rhythm: jobs.Name(s.GetRhythm()),
-		Paused: s.GetPaused(), CreatedAt: time.UnixMilli(s.GetCreatedAtUnixMs()).UTC(),
+func (s *Service) viewSubscription(sub *eventsv1.Subscription) SubscriptionView {
+	v := SubscriptionView{
+		ID: sub.GetId(), Channel: jobs.Name(sub.GetChannel()), URL: sub.GetUrl(), Rhythm: jobs.Name(sub.GetRhythm()),
+		RoleFamilies: jobs.NamesOf(sub.GetRoleFamilies()), Specialisms: jobs.NamesOf(sub.GetSpecialisms()),
+		MinBand: jobs.Name(sub.GetMinBand()), Reminders: !sub.GetNoReminders(), Paused: sub.GetPaused(),
+		CreatedAt: time.UnixMilli(sub.GetCreatedAtUnixMs()).UTC(), UpdatedAt: time.UnixMilli(sub.GetUpdatedAtUnixMs()).UTC(),
 	}
+	if sub.GetRhythm() != eventsv1.Rhythm_RHYTHM_INSTANT {
+		h := int(sub.GetHour())
+		v.Hour = &h
+		next := s.nextDigest(sub, s.now()).UTC()
+		v.NextDigest = &next
+	}
+	if sub.GetRhythm() == eventsv1.Rhythm_RHYTHM_WEEKLY {
+		v.Weekday = weekdays[sub.GetWeekday()]
+	}
+	return v
 }
+
+var weekdays = []string{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}
 
 // MaxSubscriptions bounds a candidate's subscriptions.
 const MaxSubscriptions = 10
 
+// DefaultDigestHour is when digests go unless the candidate says.
+const DefaultDigestHour = 8
+
+// apply checks in and writes it onto sub; creating says whether the
+// channel and URL are being set.
+func (s *Service) apply(ctx context.Context, sub *eventsv1.Subscription, in SubscriptionInput, creating bool) error {
+	var fields []problem.FieldError
+	bad := func(field, format string, args ...any) {
+		fields = append(fields, problem.FieldError{Field: field, Detail: fmt.Sprintf(format, args...)})
+	}
+	if creating {
+		channel, ok := jobs.Parse[eventsv1.Channel](in.Channel)
+		switch {
+		case !ok:
+			bad("/channel", "must be one of webhook, email, sse")
+		case channel == eventsv1.Channel_CHANNEL_WEBHOOK:
+			if err := webhook.CheckURL(ctx, in.URL, s.cfg.AllowPrivateWebhooks, nil); err != nil {
+				bad("/url", "%s", err)
+			}
+		case in.URL != "":
+			bad("/url", "only a webhook has a URL")
+		case channel == eventsv1.Channel_CHANNEL_EMAIL && s.mailer == nil:
+			bad("/channel", "email is not available on this system")
+		}
+		sub.Channel, sub.Url = channel, in.URL
+		sub.Rhythm, sub.Hour, sub.Weekday = eventsv1.Rhythm_RHYTHM_INSTANT, DefaultDigestHour, int32(time.Monday)
+	} else if in.Channel != "" || in.URL != "" {
+		bad("/channel", "a subscription's channel and URL cannot change: make a new one")
+	}
+	if in.Rhythm != "" {
+		if r, ok := jobs.Parse[eventsv1.Rhythm](in.Rhythm); ok {
+			sub.Rhythm = r
+		} else {
+			bad("/rhythm", "must be one of instant, daily, weekly")
+		}
+	}
+	if sub.GetChannel() == eventsv1.Channel_CHANNEL_SSE && sub.GetRhythm() != eventsv1.Rhythm_RHYTHM_INSTANT {
+		bad("/rhythm", "a live stream is instant")
+	}
+	if in.Hour != nil {
+		if *in.Hour < 0 || *in.Hour > 23 {
+			bad("/hour", "must be 0 to 23 (Europe/London)")
+		} else {
+			sub.Hour = int32(*in.Hour)
+		}
+	}
+	if in.Weekday != "" {
+		if i := slices.Index(weekdays, in.Weekday); i >= 0 {
+			sub.Weekday = int32(i)
+		} else {
+			bad("/weekday", "must be monday to sunday")
+		}
+	}
+	if in.RoleFamilies != nil {
+		sub.RoleFamilies = nil
+		for i, name := range in.RoleFamilies {
+			if v, ok := jobs.Parse[eventsv1.RoleFamily](name); ok {
+				sub.RoleFamilies = append(sub.RoleFamilies, v)
+			} else {
+				bad(fmt.Sprintf("/role_families/%d", i), "unknown role family %q", name)
+			}
+		}
+	}
+	if in.Specialisms != nil {
+		sub.Specialisms = nil
+		for i, name := range in.Specialisms {
+			if v, ok := jobs.Parse[eventsv1.Specialism](name); ok {
+				sub.Specialisms = append(sub.Specialisms, v)
+			} else {
+				bad(fmt.Sprintf("/specialisms/%d", i), "unknown specialism %q", name)
+			}
+		}
+	}
+	if in.MinBand != "" {
+		if v, ok := jobs.Parse[eventsv1.Band](in.MinBand); ok {
+			sub.MinBand = v
+		} else {
+			bad("/min_band", "unknown band %q", in.MinBand)
+		}
+	}
+	if in.Reminders != nil {
+		sub.NoReminders = !*in.Reminders
+	}
+	return problem.Fields(fields)
+}
+
 // subscribe adds a subscription; a webhook's signing secret is shown once.
 func (s *Service) subscribe(c *gin.Context) {
 	rec, _ := auth.CandidateOf(c)
-	var in subscriptionInput
+	var in SubscriptionInput
 	if _, err := httpserver.ReadJSON(c, &in); err != nil {
 		httpserver.Fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
-	var fields []problem.FieldError
-	channel, ok := jobs.Parse[eventsv1.Channel](in.Channel)
-	if !ok || channel != eventsv1.Channel_CHANNEL_WEBHOOK {
-		fields = append(fields, problem.FieldError{Field: "/channel", Detail: "must be webhook"})
-	}
-	rhythm := eventsv1.Rhythm_RHYTHM_INSTANT
-	if in.Rhythm != "" {
-		if r, ok := jobs.Parse[eventsv1.Rhythm](in.Rhythm); !ok || r != eventsv1.Rhythm_RHYTHM_INSTANT {
-			fields = append(fields, problem.FieldError{Field: "/rhythm", Detail: "must be instant"})
-		}
-	}
-	if channel == eventsv1.Channel_CHANNEL_WEBHOOK {
-		if err := webhook.CheckURL(ctx, in.URL, s.cfg.AllowPrivateWebhooks, nil); err != nil {
-			fields = append(fields, problem.FieldError{Field: "/url", Detail: err.Error()})
-		}
-	}
-	if err := problem.Fields(fields); err != nil {
-		httpserver.Fail(c, err)
-		return
-	}
-	secret, err := webhook.NewSecret()
-	if err != nil {
-		httpserver.Fail(c, err)
-		return
-	}
 	now := s.now()
 	sub := &eventsv1.Subscription{
-		Id: ids.New("s"), CandidateId: rec.GetCandidate().GetId(), Channel: channel, Url: in.URL, Secret: secret,
-		Rhythm: rhythm, CreatedAtUnixMs: now.UnixMilli(), UpdatedAtUnixMs: now.UnixMilli(),
+		Id: ids.New("s"), CandidateId: rec.GetCandidate().GetId(),
+		CreatedAtUnixMs: now.UnixMilli(), UpdatedAtUnixMs: now.UnixMilli(),
 	}
-	err = s.editSubscriptions(ctx, sub.GetCandidateId(), func(list *eventsv1.Subscriptions) error {
+	if err := s.apply(ctx, sub, in, true); err != nil {
+		httpserver.Fail(c, err)
+		return
+	}
+	if sub.GetChannel() == eventsv1.Channel_CHANNEL_WEBHOOK {
+		secret, err := webhook.NewSecret()
+		if err != nil {
+			httpserver.Fail(c, err)
+			return
+		}
+		sub.Secret = secret
+	}
+	err := s.editSubscriptions(ctx, sub.GetCandidateId(), func(list *eventsv1.Subscriptions) error {
 		if len(list.GetItems()) >= MaxSubscriptions {
 			return problem.New(problem.Conflict, "a candidate may hold %d subscriptions", MaxSubscriptions)
 		}
@@ -96,7 +207,11 @@ func (s *Service) subscribe(c *gin.Context) {
 		return
 	}
 	c.Header("Location", "/v1/candidates/"+sub.GetCandidateId()+"/subscriptions/"+sub.GetId())
-	c.JSON(http.StatusCreated, gin.H{"subscription": viewSubscription(sub), "secret": secret})
+	out := gin.H{"subscription": s.viewSubscription(sub)}
+	if sub.GetSecret() != "" {
+		out["secret"] = sub.GetSecret()
+	}
+	c.JSON(http.StatusCreated, out)
 }
 
 func (s *Service) listSubscriptions(c *gin.Context) {
@@ -106,29 +221,96 @@ func (s *Service) listSubscriptions(c *gin.Context) {
 		httpserver.Fail(c, err)
 		return
 	}
-	out := make([]subscriptionView, 0, len(list.GetItems()))
+	out := make([]SubscriptionView, 0, len(list.GetItems()))
 	for _, sub := range list.GetItems() {
-		out = append(out, viewSubscription(sub))
+		out = append(out, s.viewSubscription(sub))
 	}
 	c.JSON(http.StatusOK, gin.H{"subscriptions": out})
 }
 
-func (s *Service) unsubscribe(c *gin.Context) {
+func (s *Service) getSubscription(c *gin.Context) {
+	rec, _ := auth.CandidateOf(c)
+	sub, err := s.subscription(c.Request.Context(), rec.GetCandidate().GetId(), c.Param("sid"))
+	if errors.Is(err, bus.ErrNotFound) {
+		err = problem.New(problem.NotFound, "no subscription %s", c.Param("sid"))
+	}
+	if err != nil {
+		httpserver.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"subscription": s.viewSubscription(sub)})
+}
+
+// changeSubscription edits one subscription in place.
+func (s *Service) changeSubscription(c *gin.Context) {
+	var in SubscriptionInput
+	if _, err := httpserver.ReadJSON(c, &in); err != nil {
+		httpserver.Fail(c, err)
+		return
+	}
+	s.editOne(c, func(sub *eventsv1.Subscription) error { return s.apply(c.Request.Context(), sub, in, false) })
+}
+
+func (s *Service) pauseSubscription(c *gin.Context) {
+	s.editOne(c, func(sub *eventsv1.Subscription) error { sub.Paused = true; return nil })
+}
+
+func (s *Service) resumeSubscription(c *gin.Context) {
+	s.editOne(c, func(sub *eventsv1.Subscription) error { sub.Paused = false; return nil })
+}
+
+func (s *Service) editOne(c *gin.Context, edit func(*eventsv1.Subscription) error) {
 	rec, _ := auth.CandidateOf(c)
 	sid := c.Param("sid")
+	var changed *eventsv1.Subscription
 	err := s.editSubscriptions(c.Request.Context(), rec.GetCandidate().GetId(), func(list *eventsv1.Subscriptions) error {
-		n := len(list.Items)
-		list.Items = slices.DeleteFunc(list.Items, func(sub *eventsv1.Subscription) bool { return sub.GetId() == sid })
-		if len(list.Items) == n {
+		i := slices.IndexFunc(list.GetItems(), func(sub *eventsv1.Subscription) bool { return sub.GetId() == sid })
+		if i < 0 {
 			return problem.New(problem.NotFound, "no subscription %s", sid)
 		}
+		if err := edit(list.Items[i]); err != nil {
+			return err
+		}
+		list.Items[i].UpdatedAtUnixMs = s.now().UnixMilli()
+		changed = list.Items[i]
 		return nil
 	})
 	if err != nil {
 		httpserver.Fail(c, err)
 		return
 	}
+	c.JSON(http.StatusOK, gin.H{"subscription": s.viewSubscription(changed)})
+}
+
+func (s *Service) unsubscribe(c *gin.Context) {
+	rec, _ := auth.CandidateOf(c)
+	if err := s.removeSubscription(c.Request.Context(), rec.GetCandidate().GetId(), c.Param("sid")); err != nil {
+		httpserver.Fail(c, err)
+		return
+	}
 	c.Status(http.StatusNoContent)
+}
+
+// removeSubscription deletes a subscription and what waits for it: its
+// digest lines and its deliveries not yet sent.
+func (s *Service) removeSubscription(ctx context.Context, candidateID, sid string) error {
+	var gone *eventsv1.Subscription
+	err := s.editSubscriptions(ctx, candidateID, func(list *eventsv1.Subscriptions) error {
+		i := slices.IndexFunc(list.GetItems(), func(sub *eventsv1.Subscription) bool { return sub.GetId() == sid })
+		if i < 0 {
+			return problem.New(problem.NotFound, "no subscription %s", sid)
+		}
+		gone = list.Items[i]
+		list.Items = slices.Delete(list.Items, i, i+1)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.eraseKeys(ctx, s.digests, candidateID+"."+sid+".>"); err != nil {
+		return err
+	}
+	return s.purgeSubject(ctx, StreamDeliveries, deliverySubject(gone))
 }
 
 // editSubscriptions applies edit to a candidate's list and stores it, trying
@@ -153,4 +335,31 @@ func (s *Service) editSubscriptions(ctx context.Context, candidateID string, edi
 		}
 	}
 	return fmt.Errorf("edit subscriptions of %s: %w", candidateID, problem.New(problem.Conflict, "the subscriptions changed under us; try again"))
+}
+
+// eraseKeys purges every key of store matching filter.
+func (s *Service) eraseKeys(ctx context.Context, store *bus.Store, filter string) error {
+	keys, err := store.KV().ListKeysFiltered(ctx, filter)
+	if err != nil {
+		return fmt.Errorf("list %s %s: %w", store.Bucket(), filter, err)
+	}
+	for k := range keys.Keys() {
+		if err := store.Erase(ctx, k); err != nil {
+			_ = keys.Stop()
+			return err
+		}
+	}
+	return nil
+}
+
+// purgeSubject removes a subject's messages from a stream.
+func (s *Service) purgeSubject(ctx context.Context, stream, subject string) error {
+	st, err := s.js.Stream(ctx, stream)
+	if err != nil {
+		return fmt.Errorf("purge %s of %s: %w", subject, stream, err)
+	}
+	if err := st.Purge(ctx, jetstream.WithPurgeSubject(subject)); err != nil {
+		return fmt.Errorf("purge %s of %s: %w", subject, stream, err)
+	}
+	return nil
 }

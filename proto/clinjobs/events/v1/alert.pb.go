@@ -75,6 +75,62 @@ func (Channel) EnumDescriptor() ([]byte, []int) {
 	return file_clinjobs_events_v1_alert_proto_rawDescGZIP(), []int{0}
 }
 
+// DeliveryKind says what a delivery tells.
+type DeliveryKind int32
+
+const (
+	DeliveryKind_DELIVERY_KIND_UNSPECIFIED DeliveryKind = 0
+	// One new match (the zero value of older messages means this too).
+	DeliveryKind_DELIVERY_KIND_ALERT DeliveryKind = 1
+	// The period's matches of a daily or weekly subscription.
+	DeliveryKind_DELIVERY_KIND_DIGEST DeliveryKind = 2
+	// A vacancy the candidate was told of closes in two days.
+	DeliveryKind_DELIVERY_KIND_CLOSING_SOON DeliveryKind = 3
+)
+
+// Enum value maps for DeliveryKind.
+var (
+	DeliveryKind_name = map[int32]string{
+		0: "DELIVERY_KIND_UNSPECIFIED",
+		1: "DELIVERY_KIND_ALERT",
+		2: "DELIVERY_KIND_DIGEST",
+		3: "DELIVERY_KIND_CLOSING_SOON",
+	}
+	DeliveryKind_value = map[string]int32{
+		"DELIVERY_KIND_UNSPECIFIED":  0,
+		"DELIVERY_KIND_ALERT":        1,
+		"DELIVERY_KIND_DIGEST":       2,
+		"DELIVERY_KIND_CLOSING_SOON": 3,
+	}
+)
+
+func (x DeliveryKind) Enum() *DeliveryKind {
+	p := new(DeliveryKind)
+	*p = x
+	return p
+}
+
+func (x DeliveryKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DeliveryKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_clinjobs_events_v1_alert_proto_enumTypes[1].Descriptor()
+}
+
+func (DeliveryKind) Type() protoreflect.EnumType {
+	return &file_clinjobs_events_v1_alert_proto_enumTypes[1]
+}
+
+func (x DeliveryKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DeliveryKind.Descriptor instead.
+func (DeliveryKind) EnumDescriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_alert_proto_rawDescGZIP(), []int{1}
+}
+
 type Rhythm int32
 
 const (
@@ -111,11 +167,11 @@ func (x Rhythm) String() string {
 }
 
 func (Rhythm) Descriptor() protoreflect.EnumDescriptor {
-	return file_clinjobs_events_v1_alert_proto_enumTypes[1].Descriptor()
+	return file_clinjobs_events_v1_alert_proto_enumTypes[2].Descriptor()
 }
 
 func (Rhythm) Type() protoreflect.EnumType {
-	return &file_clinjobs_events_v1_alert_proto_enumTypes[1]
+	return &file_clinjobs_events_v1_alert_proto_enumTypes[2]
 }
 
 func (x Rhythm) Number() protoreflect.EnumNumber {
@@ -124,7 +180,7 @@ func (x Rhythm) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Rhythm.Descriptor instead.
 func (Rhythm) EnumDescriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_alert_proto_rawDescGZIP(), []int{1}
+	return file_clinjobs_events_v1_alert_proto_rawDescGZIP(), []int{2}
 }
 
 // VacancySummary is what an alert says about a vacancy, carried in the match
@@ -359,14 +415,19 @@ func (x *MatchFound) GetMatchedAtUnixMs() int64 {
 type Delivery struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Stable across retries and replays: the webhook-id receivers dedupe on.
-	Id              string      `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	CandidateId     string      `protobuf:"bytes,2,opt,name=candidate_id,json=candidateId,proto3" json:"candidate_id,omitempty"`
-	SubscriptionId  string      `protobuf:"bytes,3,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
-	Channel         Channel     `protobuf:"varint,4,opt,name=channel,proto3,enum=clinjobs.events.v1.Channel" json:"channel,omitempty"`
-	Match           *MatchFound `protobuf:"bytes,5,opt,name=match,proto3" json:"match,omitempty"`
-	CreatedAtUnixMs int64       `protobuf:"varint,6,opt,name=created_at_unix_ms,json=createdAtUnixMs,proto3" json:"created_at_unix_ms,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	Id              string       `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	CandidateId     string       `protobuf:"bytes,2,opt,name=candidate_id,json=candidateId,proto3" json:"candidate_id,omitempty"`
+	SubscriptionId  string       `protobuf:"bytes,3,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
+	Channel         Channel      `protobuf:"varint,4,opt,name=channel,proto3,enum=clinjobs.events.v1.Channel" json:"channel,omitempty"`
+	Match           *MatchFound  `protobuf:"bytes,5,opt,name=match,proto3" json:"match,omitempty"`
+	CreatedAtUnixMs int64        `protobuf:"varint,6,opt,name=created_at_unix_ms,json=createdAtUnixMs,proto3" json:"created_at_unix_ms,omitempty"`
+	Kind            DeliveryKind `protobuf:"varint,7,opt,name=kind,proto3,enum=clinjobs.events.v1.DeliveryKind" json:"kind,omitempty"`
+	// A digest's matches (match is then unset) and the period it covers, as
+	// the local date of its slot ("2026-03-29").
+	Items         []*MatchFound `protobuf:"bytes,8,rep,name=items,proto3" json:"items,omitempty"`
+	Period        string        `protobuf:"bytes,9,opt,name=period,proto3" json:"period,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Delivery) Reset() {
@@ -441,6 +502,321 @@ func (x *Delivery) GetCreatedAtUnixMs() int64 {
 	return 0
 }
 
+func (x *Delivery) GetKind() DeliveryKind {
+	if x != nil {
+		return x.Kind
+	}
+	return DeliveryKind_DELIVERY_KIND_UNSPECIFIED
+}
+
+func (x *Delivery) GetItems() []*MatchFound {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *Delivery) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+// DeliveryState is a failing delivery's progress through the retry schedule.
+type DeliveryState struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	DeliveryId         string                 `protobuf:"bytes,1,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"`
+	Failures           int32                  `protobuf:"varint,2,opt,name=failures,proto3" json:"failures,omitempty"`
+	LastError          string                 `protobuf:"bytes,3,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	LastFailedAtUnixMs int64                  `protobuf:"varint,4,opt,name=last_failed_at_unix_ms,json=lastFailedAtUnixMs,proto3" json:"last_failed_at_unix_ms,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *DeliveryState) Reset() {
+	*x = DeliveryState{}
+	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeliveryState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeliveryState) ProtoMessage() {}
+
+func (x *DeliveryState) ProtoReflect() protoreflect.Message {
+	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeliveryState.ProtoReflect.Descriptor instead.
+func (*DeliveryState) Descriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_alert_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *DeliveryState) GetDeliveryId() string {
+	if x != nil {
+		return x.DeliveryId
+	}
+	return ""
+}
+
+func (x *DeliveryState) GetFailures() int32 {
+	if x != nil {
+		return x.Failures
+	}
+	return 0
+}
+
+func (x *DeliveryState) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *DeliveryState) GetLastFailedAtUnixMs() int64 {
+	if x != nil {
+		return x.LastFailedAtUnixMs
+	}
+	return 0
+}
+
+// DeadLetter is a delivery that ran out of tries, or was held back because
+// its endpoint was paused: kept with its reason until an operator replays it.
+type DeadLetter struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Delivery     *Delivery              `protobuf:"bytes,1,opt,name=delivery,proto3" json:"delivery,omitempty"`
+	Endpoint     string                 `protobuf:"bytes,2,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	Reason       string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Attempts     int32                  `protobuf:"varint,4,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	DeadAtUnixMs int64                  `protobuf:"varint,5,opt,name=dead_at_unix_ms,json=deadAtUnixMs,proto3" json:"dead_at_unix_ms,omitempty"`
+	// Held for a paused endpoint rather than failed; resuming replays it.
+	Held          bool `protobuf:"varint,6,opt,name=held,proto3" json:"held,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeadLetter) Reset() {
+	*x = DeadLetter{}
+	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeadLetter) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeadLetter) ProtoMessage() {}
+
+func (x *DeadLetter) ProtoReflect() protoreflect.Message {
+	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeadLetter.ProtoReflect.Descriptor instead.
+func (*DeadLetter) Descriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_alert_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *DeadLetter) GetDelivery() *Delivery {
+	if x != nil {
+		return x.Delivery
+	}
+	return nil
+}
+
+func (x *DeadLetter) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
+func (x *DeadLetter) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *DeadLetter) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *DeadLetter) GetDeadAtUnixMs() int64 {
+	if x != nil {
+		return x.DeadAtUnixMs
+	}
+	return 0
+}
+
+func (x *DeadLetter) GetHeld() bool {
+	if x != nil {
+		return x.Held
+	}
+	return false
+}
+
+// EndpointState is an operator's word on one endpoint.
+type EndpointState struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Endpoint        string                 `protobuf:"bytes,1,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	Paused          bool                   `protobuf:"varint,2,opt,name=paused,proto3" json:"paused,omitempty"`
+	ChangedBy       string                 `protobuf:"bytes,3,opt,name=changed_by,json=changedBy,proto3" json:"changed_by,omitempty"`
+	ChangedAtUnixMs int64                  `protobuf:"varint,4,opt,name=changed_at_unix_ms,json=changedAtUnixMs,proto3" json:"changed_at_unix_ms,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *EndpointState) Reset() {
+	*x = EndpointState{}
+	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EndpointState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EndpointState) ProtoMessage() {}
+
+func (x *EndpointState) ProtoReflect() protoreflect.Message {
+	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EndpointState.ProtoReflect.Descriptor instead.
+func (*EndpointState) Descriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_alert_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *EndpointState) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
+func (x *EndpointState) GetPaused() bool {
+	if x != nil {
+		return x.Paused
+	}
+	return false
+}
+
+func (x *EndpointState) GetChangedBy() string {
+	if x != nil {
+		return x.ChangedBy
+	}
+	return ""
+}
+
+func (x *EndpointState) GetChangedAtUnixMs() int64 {
+	if x != nil {
+		return x.ChangedAtUnixMs
+	}
+	return 0
+}
+
+// Reminder asks for a closing-soon alert at due time.
+type Reminder struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	CandidateId    string                 `protobuf:"bytes,1,opt,name=candidate_id,json=candidateId,proto3" json:"candidate_id,omitempty"`
+	SubscriptionId string                 `protobuf:"bytes,2,opt,name=subscription_id,json=subscriptionId,proto3" json:"subscription_id,omitempty"`
+	Match          *MatchFound            `protobuf:"bytes,3,opt,name=match,proto3" json:"match,omitempty"`
+	DueAtUnixMs    int64                  `protobuf:"varint,4,opt,name=due_at_unix_ms,json=dueAtUnixMs,proto3" json:"due_at_unix_ms,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Reminder) Reset() {
+	*x = Reminder{}
+	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Reminder) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Reminder) ProtoMessage() {}
+
+func (x *Reminder) ProtoReflect() protoreflect.Message {
+	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Reminder.ProtoReflect.Descriptor instead.
+func (*Reminder) Descriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_alert_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Reminder) GetCandidateId() string {
+	if x != nil {
+		return x.CandidateId
+	}
+	return ""
+}
+
+func (x *Reminder) GetSubscriptionId() string {
+	if x != nil {
+		return x.SubscriptionId
+	}
+	return ""
+}
+
+func (x *Reminder) GetMatch() *MatchFound {
+	if x != nil {
+		return x.Match
+	}
+	return nil
+}
+
+func (x *Reminder) GetDueAtUnixMs() int64 {
+	if x != nil {
+		return x.DueAtUnixMs
+	}
+	return 0
+}
+
 type AlertDelivered struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	DeliveryId        string                 `protobuf:"bytes,1,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"`
@@ -451,14 +827,19 @@ type AlertDelivered struct {
 	Attempts          int32                  `protobuf:"varint,6,opt,name=attempts,proto3" json:"attempts,omitempty"`
 	DeliveredAtUnixMs int64                  `protobuf:"varint,7,opt,name=delivered_at_unix_ms,json=deliveredAtUnixMs,proto3" json:"delivered_at_unix_ms,omitempty"`
 	// When the vacancy was posted, to measure posting-to-alert time.
-	VacancyPostedAtUnixMs int64 `protobuf:"varint,8,opt,name=vacancy_posted_at_unix_ms,json=vacancyPostedAtUnixMs,proto3" json:"vacancy_posted_at_unix_ms,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	VacancyPostedAtUnixMs int64        `protobuf:"varint,8,opt,name=vacancy_posted_at_unix_ms,json=vacancyPostedAtUnixMs,proto3" json:"vacancy_posted_at_unix_ms,omitempty"`
+	Kind                  DeliveryKind `protobuf:"varint,9,opt,name=kind,proto3,enum=clinjobs.events.v1.DeliveryKind" json:"kind,omitempty"`
+	Endpoint              string       `protobuf:"bytes,10,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	// For a digest, its period; the vacancies it told of are recorded each
+	// under their own key too.
+	Period        string `protobuf:"bytes,11,opt,name=period,proto3" json:"period,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AlertDelivered) Reset() {
 	*x = AlertDelivered{}
-	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[3]
+	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -470,7 +851,7 @@ func (x *AlertDelivered) String() string {
 func (*AlertDelivered) ProtoMessage() {}
 
 func (x *AlertDelivered) ProtoReflect() protoreflect.Message {
-	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[3]
+	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -483,7 +864,7 @@ func (x *AlertDelivered) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlertDelivered.ProtoReflect.Descriptor instead.
 func (*AlertDelivered) Descriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_alert_proto_rawDescGZIP(), []int{3}
+	return file_clinjobs_events_v1_alert_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *AlertDelivered) GetDeliveryId() string {
@@ -542,6 +923,27 @@ func (x *AlertDelivered) GetVacancyPostedAtUnixMs() int64 {
 	return 0
 }
 
+func (x *AlertDelivered) GetKind() DeliveryKind {
+	if x != nil {
+		return x.Kind
+	}
+	return DeliveryKind_DELIVERY_KIND_UNSPECIFIED
+}
+
+func (x *AlertDelivered) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
+func (x *AlertDelivered) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
 type AlertFailed struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	DeliveryId     string                 `protobuf:"bytes,1,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"`
@@ -552,15 +954,17 @@ type AlertFailed struct {
 	Attempt        int32                  `protobuf:"varint,6,opt,name=attempt,proto3" json:"attempt,omitempty"`
 	Reason         string                 `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
 	// True after the last attempt: the delivery is now a dead letter.
-	DeadLetter     bool  `protobuf:"varint,8,opt,name=dead_letter,json=deadLetter,proto3" json:"dead_letter,omitempty"`
-	FailedAtUnixMs int64 `protobuf:"varint,9,opt,name=failed_at_unix_ms,json=failedAtUnixMs,proto3" json:"failed_at_unix_ms,omitempty"`
+	DeadLetter     bool         `protobuf:"varint,8,opt,name=dead_letter,json=deadLetter,proto3" json:"dead_letter,omitempty"`
+	FailedAtUnixMs int64        `protobuf:"varint,9,opt,name=failed_at_unix_ms,json=failedAtUnixMs,proto3" json:"failed_at_unix_ms,omitempty"`
+	Endpoint       string       `protobuf:"bytes,10,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	Kind           DeliveryKind `protobuf:"varint,11,opt,name=kind,proto3,enum=clinjobs.events.v1.DeliveryKind" json:"kind,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
 
 func (x *AlertFailed) Reset() {
 	*x = AlertFailed{}
-	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[4]
+	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -572,7 +976,7 @@ func (x *AlertFailed) String() string {
 func (*AlertFailed) ProtoMessage() {}
 
 func (x *AlertFailed) ProtoReflect() protoreflect.Message {
-	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[4]
+	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -585,7 +989,7 @@ func (x *AlertFailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlertFailed.ProtoReflect.Descriptor instead.
 func (*AlertFailed) Descriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_alert_proto_rawDescGZIP(), []int{4}
+	return file_clinjobs_events_v1_alert_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *AlertFailed) GetDeliveryId() string {
@@ -651,6 +1055,20 @@ func (x *AlertFailed) GetFailedAtUnixMs() int64 {
 	return 0
 }
 
+func (x *AlertFailed) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
+func (x *AlertFailed) GetKind() DeliveryKind {
+	if x != nil {
+		return x.Kind
+	}
+	return DeliveryKind_DELIVERY_KIND_UNSPECIFIED
+}
+
 // Subscription is a candidate's wish to hear about matches on one channel.
 type Subscription struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -672,13 +1090,15 @@ type Subscription struct {
 	Paused          bool         `protobuf:"varint,12,opt,name=paused,proto3" json:"paused,omitempty"`
 	CreatedAtUnixMs int64        `protobuf:"varint,13,opt,name=created_at_unix_ms,json=createdAtUnixMs,proto3" json:"created_at_unix_ms,omitempty"`
 	UpdatedAtUnixMs int64        `protobuf:"varint,14,opt,name=updated_at_unix_ms,json=updatedAtUnixMs,proto3" json:"updated_at_unix_ms,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The candidate does not want closing-soon reminders on this channel.
+	NoReminders   bool `protobuf:"varint,15,opt,name=no_reminders,json=noReminders,proto3" json:"no_reminders,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Subscription) Reset() {
 	*x = Subscription{}
-	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[5]
+	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -690,7 +1110,7 @@ func (x *Subscription) String() string {
 func (*Subscription) ProtoMessage() {}
 
 func (x *Subscription) ProtoReflect() protoreflect.Message {
-	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[5]
+	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -703,7 +1123,7 @@ func (x *Subscription) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Subscription.ProtoReflect.Descriptor instead.
 func (*Subscription) Descriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_alert_proto_rawDescGZIP(), []int{5}
+	return file_clinjobs_events_v1_alert_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Subscription) GetId() string {
@@ -804,6 +1224,13 @@ func (x *Subscription) GetUpdatedAtUnixMs() int64 {
 	return 0
 }
 
+func (x *Subscription) GetNoReminders() bool {
+	if x != nil {
+		return x.NoReminders
+	}
+	return false
+}
+
 // Subscriptions are a candidate's subscriptions, kept under one key so that
 // finding who to tell of a match is one read.
 type Subscriptions struct {
@@ -815,7 +1242,7 @@ type Subscriptions struct {
 
 func (x *Subscriptions) Reset() {
 	*x = Subscriptions{}
-	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[6]
+	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -827,7 +1254,7 @@ func (x *Subscriptions) String() string {
 func (*Subscriptions) ProtoMessage() {}
 
 func (x *Subscriptions) ProtoReflect() protoreflect.Message {
-	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[6]
+	mi := &file_clinjobs_events_v1_alert_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -840,7 +1267,7 @@ func (x *Subscriptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Subscriptions.ProtoReflect.Descriptor instead.
 func (*Subscriptions) Descriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_alert_proto_rawDescGZIP(), []int{6}
+	return file_clinjobs_events_v1_alert_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Subscriptions) GetItems() []*Subscription {
@@ -882,14 +1309,43 @@ const file_clinjobs_events_v1_alert_proto_rawDesc = "" +
 	"\areasons\x18\x04 \x03(\tR\areasons\x12\x1f\n" +
 	"\vdistance_km\x18\x05 \x01(\x01R\n" +
 	"distanceKm\x12+\n" +
-	"\x12matched_at_unix_ms\x18\x06 \x01(\x03R\x0fmatchedAtUnixMs\"\x80\x02\n" +
+	"\x12matched_at_unix_ms\x18\x06 \x01(\x03R\x0fmatchedAtUnixMs\"\x84\x03\n" +
 	"\bDelivery\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fcandidate_id\x18\x02 \x01(\tR\vcandidateId\x12'\n" +
 	"\x0fsubscription_id\x18\x03 \x01(\tR\x0esubscriptionId\x125\n" +
 	"\achannel\x18\x04 \x01(\x0e2\x1b.clinjobs.events.v1.ChannelR\achannel\x124\n" +
 	"\x05match\x18\x05 \x01(\v2\x1e.clinjobs.events.v1.MatchFoundR\x05match\x12+\n" +
-	"\x12created_at_unix_ms\x18\x06 \x01(\x03R\x0fcreatedAtUnixMs\"\xda\x02\n" +
+	"\x12created_at_unix_ms\x18\x06 \x01(\x03R\x0fcreatedAtUnixMs\x124\n" +
+	"\x04kind\x18\a \x01(\x0e2 .clinjobs.events.v1.DeliveryKindR\x04kind\x124\n" +
+	"\x05items\x18\b \x03(\v2\x1e.clinjobs.events.v1.MatchFoundR\x05items\x12\x16\n" +
+	"\x06period\x18\t \x01(\tR\x06period\"\x9f\x01\n" +
+	"\rDeliveryState\x12\x1f\n" +
+	"\vdelivery_id\x18\x01 \x01(\tR\n" +
+	"deliveryId\x12\x1a\n" +
+	"\bfailures\x18\x02 \x01(\x05R\bfailures\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x03 \x01(\tR\tlastError\x122\n" +
+	"\x16last_failed_at_unix_ms\x18\x04 \x01(\x03R\x12lastFailedAtUnixMs\"\xd1\x01\n" +
+	"\n" +
+	"DeadLetter\x128\n" +
+	"\bdelivery\x18\x01 \x01(\v2\x1c.clinjobs.events.v1.DeliveryR\bdelivery\x12\x1a\n" +
+	"\bendpoint\x18\x02 \x01(\tR\bendpoint\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1a\n" +
+	"\battempts\x18\x04 \x01(\x05R\battempts\x12%\n" +
+	"\x0fdead_at_unix_ms\x18\x05 \x01(\x03R\fdeadAtUnixMs\x12\x12\n" +
+	"\x04held\x18\x06 \x01(\bR\x04held\"\x8f\x01\n" +
+	"\rEndpointState\x12\x1a\n" +
+	"\bendpoint\x18\x01 \x01(\tR\bendpoint\x12\x16\n" +
+	"\x06paused\x18\x02 \x01(\bR\x06paused\x12\x1d\n" +
+	"\n" +
+	"changed_by\x18\x03 \x01(\tR\tchangedBy\x12+\n" +
+	"\x12changed_at_unix_ms\x18\x04 \x01(\x03R\x0fchangedAtUnixMs\"\xb1\x01\n" +
+	"\bReminder\x12!\n" +
+	"\fcandidate_id\x18\x01 \x01(\tR\vcandidateId\x12'\n" +
+	"\x0fsubscription_id\x18\x02 \x01(\tR\x0esubscriptionId\x124\n" +
+	"\x05match\x18\x03 \x01(\v2\x1e.clinjobs.events.v1.MatchFoundR\x05match\x12#\n" +
+	"\x0edue_at_unix_ms\x18\x04 \x01(\x03R\vdueAtUnixMs\"\xc4\x03\n" +
 	"\x0eAlertDelivered\x12\x1f\n" +
 	"\vdelivery_id\x18\x01 \x01(\tR\n" +
 	"deliveryId\x12!\n" +
@@ -900,7 +1356,11 @@ const file_clinjobs_events_v1_alert_proto_rawDesc = "" +
 	"\achannel\x18\x05 \x01(\x0e2\x1b.clinjobs.events.v1.ChannelR\achannel\x12\x1a\n" +
 	"\battempts\x18\x06 \x01(\x05R\battempts\x12/\n" +
 	"\x14delivered_at_unix_ms\x18\a \x01(\x03R\x11deliveredAtUnixMs\x128\n" +
-	"\x19vacancy_posted_at_unix_ms\x18\b \x01(\x03R\x15vacancyPostedAtUnixMs\"\xce\x02\n" +
+	"\x19vacancy_posted_at_unix_ms\x18\b \x01(\x03R\x15vacancyPostedAtUnixMs\x124\n" +
+	"\x04kind\x18\t \x01(\x0e2 .clinjobs.events.v1.DeliveryKindR\x04kind\x12\x1a\n" +
+	"\bendpoint\x18\n" +
+	" \x01(\tR\bendpoint\x12\x16\n" +
+	"\x06period\x18\v \x01(\tR\x06period\"\xa0\x03\n" +
 	"\vAlertFailed\x12\x1f\n" +
 	"\vdelivery_id\x18\x01 \x01(\tR\n" +
 	"deliveryId\x12!\n" +
@@ -913,7 +1373,10 @@ const file_clinjobs_events_v1_alert_proto_rawDesc = "" +
 	"\x06reason\x18\a \x01(\tR\x06reason\x12\x1f\n" +
 	"\vdead_letter\x18\b \x01(\bR\n" +
 	"deadLetter\x12)\n" +
-	"\x11failed_at_unix_ms\x18\t \x01(\x03R\x0efailedAtUnixMs\"\xb2\x04\n" +
+	"\x11failed_at_unix_ms\x18\t \x01(\x03R\x0efailedAtUnixMs\x12\x1a\n" +
+	"\bendpoint\x18\n" +
+	" \x01(\tR\bendpoint\x124\n" +
+	"\x04kind\x18\v \x01(\x0e2 .clinjobs.events.v1.DeliveryKindR\x04kind\"\xd5\x04\n" +
 	"\fSubscription\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fcandidate_id\x18\x02 \x01(\tR\vcandidateId\x125\n" +
@@ -929,14 +1392,20 @@ const file_clinjobs_events_v1_alert_proto_rawDesc = "" +
 	"\bmin_band\x18\v \x01(\x0e2\x18.clinjobs.events.v1.BandR\aminBand\x12\x16\n" +
 	"\x06paused\x18\f \x01(\bR\x06paused\x12+\n" +
 	"\x12created_at_unix_ms\x18\r \x01(\x03R\x0fcreatedAtUnixMs\x12+\n" +
-	"\x12updated_at_unix_ms\x18\x0e \x01(\x03R\x0fupdatedAtUnixMs\"G\n" +
+	"\x12updated_at_unix_ms\x18\x0e \x01(\x03R\x0fupdatedAtUnixMs\x12!\n" +
+	"\fno_reminders\x18\x0f \x01(\bR\vnoReminders\"G\n" +
 	"\rSubscriptions\x126\n" +
 	"\x05items\x18\x01 \x03(\v2 .clinjobs.events.v1.SubscriptionR\x05items*[\n" +
 	"\aChannel\x12\x17\n" +
 	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCHANNEL_WEBHOOK\x10\x01\x12\x11\n" +
 	"\rCHANNEL_EMAIL\x10\x02\x12\x0f\n" +
-	"\vCHANNEL_SSE\x10\x03*Y\n" +
+	"\vCHANNEL_SSE\x10\x03*\x80\x01\n" +
+	"\fDeliveryKind\x12\x1d\n" +
+	"\x19DELIVERY_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13DELIVERY_KIND_ALERT\x10\x01\x12\x18\n" +
+	"\x14DELIVERY_KIND_DIGEST\x10\x02\x12\x1e\n" +
+	"\x1aDELIVERY_KIND_CLOSING_SOON\x10\x03*Y\n" +
 	"\x06Rhythm\x12\x16\n" +
 	"\x12RHYTHM_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eRHYTHM_INSTANT\x10\x01\x12\x10\n" +
@@ -955,42 +1424,53 @@ func file_clinjobs_events_v1_alert_proto_rawDescGZIP() []byte {
 	return file_clinjobs_events_v1_alert_proto_rawDescData
 }
 
-var file_clinjobs_events_v1_alert_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_clinjobs_events_v1_alert_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_clinjobs_events_v1_alert_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_clinjobs_events_v1_alert_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_clinjobs_events_v1_alert_proto_goTypes = []any{
 	(Channel)(0),           // 0: clinjobs.events.v1.Channel
-	(Rhythm)(0),            // 1: clinjobs.events.v1.Rhythm
-	(*VacancySummary)(nil), // 2: clinjobs.events.v1.VacancySummary
-	(*MatchFound)(nil),     // 3: clinjobs.events.v1.MatchFound
-	(*Delivery)(nil),       // 4: clinjobs.events.v1.Delivery
-	(*AlertDelivered)(nil), // 5: clinjobs.events.v1.AlertDelivered
-	(*AlertFailed)(nil),    // 6: clinjobs.events.v1.AlertFailed
-	(*Subscription)(nil),   // 7: clinjobs.events.v1.Subscription
-	(*Subscriptions)(nil),  // 8: clinjobs.events.v1.Subscriptions
-	(RoleFamily)(0),        // 9: clinjobs.events.v1.RoleFamily
-	(Band)(0),              // 10: clinjobs.events.v1.Band
-	(Specialism)(0),        // 11: clinjobs.events.v1.Specialism
+	(DeliveryKind)(0),      // 1: clinjobs.events.v1.DeliveryKind
+	(Rhythm)(0),            // 2: clinjobs.events.v1.Rhythm
+	(*VacancySummary)(nil), // 3: clinjobs.events.v1.VacancySummary
+	(*MatchFound)(nil),     // 4: clinjobs.events.v1.MatchFound
+	(*Delivery)(nil),       // 5: clinjobs.events.v1.Delivery
+	(*DeliveryState)(nil),  // 6: clinjobs.events.v1.DeliveryState
+	(*DeadLetter)(nil),     // 7: clinjobs.events.v1.DeadLetter
+	(*EndpointState)(nil),  // 8: clinjobs.events.v1.EndpointState
+	(*Reminder)(nil),       // 9: clinjobs.events.v1.Reminder
+	(*AlertDelivered)(nil), // 10: clinjobs.events.v1.AlertDelivered
+	(*AlertFailed)(nil),    // 11: clinjobs.events.v1.AlertFailed
+	(*Subscription)(nil),   // 12: clinjobs.events.v1.Subscription
+	(*Subscriptions)(nil),  // 13: clinjobs.events.v1.Subscriptions
+	(RoleFamily)(0),        // 14: clinjobs.events.v1.RoleFamily
+	(Band)(0),              // 15: clinjobs.events.v1.Band
+	(Specialism)(0),        // 16: clinjobs.events.v1.Specialism
 }
 var file_clinjobs_events_v1_alert_proto_depIdxs = []int32{
-	9,  // 0: clinjobs.events.v1.VacancySummary.role_family:type_name -> clinjobs.events.v1.RoleFamily
-	10, // 1: clinjobs.events.v1.VacancySummary.band:type_name -> clinjobs.events.v1.Band
-	11, // 2: clinjobs.events.v1.VacancySummary.specialisms:type_name -> clinjobs.events.v1.Specialism
-	2,  // 3: clinjobs.events.v1.MatchFound.vacancy:type_name -> clinjobs.events.v1.VacancySummary
+	14, // 0: clinjobs.events.v1.VacancySummary.role_family:type_name -> clinjobs.events.v1.RoleFamily
+	15, // 1: clinjobs.events.v1.VacancySummary.band:type_name -> clinjobs.events.v1.Band
+	16, // 2: clinjobs.events.v1.VacancySummary.specialisms:type_name -> clinjobs.events.v1.Specialism
+	3,  // 3: clinjobs.events.v1.MatchFound.vacancy:type_name -> clinjobs.events.v1.VacancySummary
 	0,  // 4: clinjobs.events.v1.Delivery.channel:type_name -> clinjobs.events.v1.Channel
-	3,  // 5: clinjobs.events.v1.Delivery.match:type_name -> clinjobs.events.v1.MatchFound
-	0,  // 6: clinjobs.events.v1.AlertDelivered.channel:type_name -> clinjobs.events.v1.Channel
-	0,  // 7: clinjobs.events.v1.AlertFailed.channel:type_name -> clinjobs.events.v1.Channel
-	0,  // 8: clinjobs.events.v1.Subscription.channel:type_name -> clinjobs.events.v1.Channel
-	1,  // 9: clinjobs.events.v1.Subscription.rhythm:type_name -> clinjobs.events.v1.Rhythm
-	9,  // 10: clinjobs.events.v1.Subscription.role_families:type_name -> clinjobs.events.v1.RoleFamily
-	11, // 11: clinjobs.events.v1.Subscription.specialisms:type_name -> clinjobs.events.v1.Specialism
-	10, // 12: clinjobs.events.v1.Subscription.min_band:type_name -> clinjobs.events.v1.Band
-	7,  // 13: clinjobs.events.v1.Subscriptions.items:type_name -> clinjobs.events.v1.Subscription
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	4,  // 5: clinjobs.events.v1.Delivery.match:type_name -> clinjobs.events.v1.MatchFound
+	1,  // 6: clinjobs.events.v1.Delivery.kind:type_name -> clinjobs.events.v1.DeliveryKind
+	4,  // 7: clinjobs.events.v1.Delivery.items:type_name -> clinjobs.events.v1.MatchFound
+	5,  // 8: clinjobs.events.v1.DeadLetter.delivery:type_name -> clinjobs.events.v1.Delivery
+	4,  // 9: clinjobs.events.v1.Reminder.match:type_name -> clinjobs.events.v1.MatchFound
+	0,  // 10: clinjobs.events.v1.AlertDelivered.channel:type_name -> clinjobs.events.v1.Channel
+	1,  // 11: clinjobs.events.v1.AlertDelivered.kind:type_name -> clinjobs.events.v1.DeliveryKind
+	0,  // 12: clinjobs.events.v1.AlertFailed.channel:type_name -> clinjobs.events.v1.Channel
+	1,  // 13: clinjobs.events.v1.AlertFailed.kind:type_name -> clinjobs.events.v1.DeliveryKind
+	0,  // 14: clinjobs.events.v1.Subscription.channel:type_name -> clinjobs.events.v1.Channel
+	2,  // 15: clinjobs.events.v1.Subscription.rhythm:type_name -> clinjobs.events.v1.Rhythm
+	14, // 16: clinjobs.events.v1.Subscription.role_families:type_name -> clinjobs.events.v1.RoleFamily
+	16, // 17: clinjobs.events.v1.Subscription.specialisms:type_name -> clinjobs.events.v1.Specialism
+	15, // 18: clinjobs.events.v1.Subscription.min_band:type_name -> clinjobs.events.v1.Band
+	12, // 19: clinjobs.events.v1.Subscriptions.items:type_name -> clinjobs.events.v1.Subscription
+	20, // [20:20] is the sub-list for method output_type
+	20, // [20:20] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_clinjobs_events_v1_alert_proto_init() }
@@ -1004,8 +1484,8 @@ func file_clinjobs_events_v1_alert_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clinjobs_events_v1_alert_proto_rawDesc), len(file_clinjobs_events_v1_alert_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   7,
+			NumEnums:      3,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,140 @@
+// Package endpoints keeps one slow or failing endpoint from holding anyone
+// else's alerts. Each endpoint (a webhook host, the SMTP relay, the live
+// stream) gets a bound on the deliveries in flight to it and a circuit
+// breaker: after Threshold failures in a row the circuit opens and
+// deliveries to that endpoint wait, without being tried, for a cool-down
+// that doubles each time a trial fails, up to MaxCooldown. The state is per
+// replica and in memory: it protects this process's workers, and a restart
+// starts every circuit closed.
+package endpoints
+
+import (
+	"sync"
+	"time"
+)
+
+// Config tunes the guard.
+type Config struct {
+	// Concurrency bounds the deliveries in flight to one endpoint. Default: 4.
+	Concurrency int
+	// Threshold is the failures in a row that open the circuit. Default: 5.
+	Threshold int
+	// Cooldown is how long a circuit first stays open. Default: 30s.
+	Cooldown time.Duration
+	// MaxCooldown caps the doubling cool-down. Default: 10m.
+	MaxCooldown time.Duration
+}
+
+func (c *Config) setDefaults() {
+	if c.Concurrency <= 0 {
+		c.Concurrency = 4
+	}
+	if c.Threshold <= 0 {
+		c.Threshold = 5
+	}
+	if c.Cooldown <= 0 {
+		c.Cooldown = 30 * time.Second
+	}
+	if c.MaxCooldown <= 0 {
+		c.MaxCooldown = 10 * time.Minute
+	}
+}
+
+// Guard tracks every endpoint.
+type Guard struct {
+	cfg Config
+	now func() time.Time
+	mu  sync.Mutex
+	eps map[string]*state
+}
+
+type state struct {
+	inFlight  int
+	failures  int
+	openUntil time.Time
+	cooldown  time.Duration
+	trial     bool
+}
+
+// New returns a Guard reading the time from now.
+func New(cfg Config, now func() time.Time) *Guard {
+	cfg.setDefaults()
+	return &Guard{cfg: cfg, now: now, eps: map[string]*state{}}
+}
+
+// Refusal says why a delivery may not go now, and when to ask again.
+type Refusal struct {
+	Reason string
+	After  time.Duration
+}
+
+// Acquire asks to send to endpoint. On success the caller must call done
+// with the outcome; otherwise the refusal says when to come back.
+func (g *Guard) Acquire(endpoint string) (done func(ok bool), refused *Refusal) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	s := g.eps[endpoint]
+	if s == nil {
+		s = &state{}
+		g.eps[endpoint] = s
+	}
+	now := g.now()
+	if !s.openUntil.IsZero() {
+		if now.Before(s.openUntil) || s.trial {
+			wait := max(s.openUntil.Sub(now), time.Second)
+			return nil, &Refusal{Reason: "circuit open after repeated failures", After: wait}
+		}
+		// Half-open: one delivery tries the endpoint for everyone.
+		s.trial = true
+	}
+	if s.inFlight >= g.cfg.Concurrency {
+		return nil, &Refusal{Reason: "endpoint busy", After: 500 * time.Millisecond}
+	}
+	s.inFlight++
+	var once sync.Once
+	return func(ok bool) { once.Do(func() { g.finish(endpoint, s, ok) }) }, nil
+}
+
+func (g *Guard) finish(endpoint string, s *state, ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	s.inFlight--
+	if ok {
+		s.failures, s.openUntil, s.cooldown, s.trial = 0, time.Time{}, 0, false
+		if s.inFlight == 0 {
+			delete(g.eps, endpoint)
+		}
+		return
+	}
+	s.failures++
+	if s.trial || s.failures >= g.cfg.Threshold {
+		switch {
+		case s.cooldown == 0:
+			s.cooldown = g.cfg.Cooldown
+		case s.trial:
+			s.cooldown = min(2*s.cooldown, g.cfg.MaxCooldown)
+		}
+		s.openUntil = g.now().Add(s.cooldown)
+		s.trial = false
+	}
+}
+
+// Status is one endpoint's state, for the operator.
+type Status struct {
+	Endpoint  string    `json:"endpoint"`
+	InFlight  int       `json:"in_flight"`
+	Failures  int       `json:"failures_in_a_row"`
+	OpenUntil time.Time `json:"circuit_open_until,omitzero"`
+}
+
+// Statuses returns every endpoint with something to say: in flight,
+// failing or open.
+func (g *Guard) Statuses() []Status {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]Status, 0, len(g.eps))
+	for ep, s := range g.eps {
+		out = append(out, Status{Endpoint: ep, InFlight: s.inFlight, Failures: s.failures, OpenUntil: s.openUntil})
+	}
+	return out
+}

@@ -1,0 +1,83 @@
+package notification
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/clinjobs/clinjobs/pkg/bus"
+	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
+)
+
+// reminderFor returns the reminder to schedule for a vacancy just told of,
+// if the subscription wants reminders and the vacancy closes later than
+// the reminder's lead time from now.
+func (s *Service) reminderFor(d *eventsv1.Delivery, sub *eventsv1.Subscription, m *eventsv1.MatchFound) *bus.Message {
+	closes := m.GetVacancy().GetClosesAtUnixMs()
+	if d.GetKind() == eventsv1.DeliveryKind_DELIVERY_KIND_CLOSING_SOON || sub.GetNoReminders() || closes == 0 {
+		return nil
+	}
+	due := time.UnixMilli(closes).Add(-s.cfg.ReminderBefore)
+	if !due.After(s.now()) {
+		return nil
+	}
+	r := &eventsv1.Reminder{CandidateId: d.GetCandidateId(), SubscriptionId: sub.GetId(), Match: m, DueAtUnixMs: due.UnixMilli()}
+	return &bus.Message{
+		Subject: "reminders." + d.GetCandidateId(),
+		ID:      "reminder." + alertKey(d.GetCandidateId(), m.GetVacancy().GetId(), sub.GetId()),
+		Body:    r,
+	}
+}
+
+// onReminder waits, by redelivery with a delay, until a reminder is due,
+// then makes it a delivery, unless the vacancy has closed or gone, or the
+// subscription has.
+func (s *Service) onReminder(ctx context.Context, msg jetstream.Msg) error {
+	var r eventsv1.Reminder
+	if err := proto.Unmarshal(msg.Data(), &r); err != nil {
+		return bus.Term(fmt.Errorf("decode reminder: %w", err))
+	}
+	vid := r.GetMatch().GetVacancy().GetId()
+	var rec eventsv1.VacancyChanged
+	if _, err := s.vacancyRecords.Get(ctx, vid, &rec); errors.Is(err, bus.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	v := rec.GetVacancy()
+	if v.GetStatus() != eventsv1.VacancyStatus_VACANCY_STATUS_OPEN {
+		return nil
+	}
+	// The closing date may have moved since the alert.
+	closes := time.UnixMilli(v.GetClosesAtUnixMs())
+	due := closes.Add(-s.cfg.ReminderBefore)
+	now := s.now()
+	if wait := due.Sub(now); wait > 0 {
+		return bus.Delay(errNotDue, min(wait, s.cfg.ReminderPoll))
+	}
+	if !closes.After(now) {
+		return nil
+	}
+	sub, err := s.subscription(ctx, r.GetCandidateId(), r.GetSubscriptionId())
+	if errors.Is(err, bus.ErrNotFound) || err == nil && sub.GetNoReminders() {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	m := proto.Clone(r.GetMatch()).(*eventsv1.MatchFound)
+	m.Vacancy.ClosesAtUnixMs = v.GetClosesAtUnixMs()
+	m.Vacancy.ClosingDate = v.GetClosingDate()
+	d := &eventsv1.Delivery{
+		Id: closingID(r.GetCandidateId(), vid, sub.GetId()), Kind: eventsv1.DeliveryKind_DELIVERY_KIND_CLOSING_SOON,
+		CandidateId: r.GetCandidateId(), SubscriptionId: sub.GetId(), Channel: sub.GetChannel(), Match: m,
+		CreatedAtUnixMs: now.UnixMilli(),
+	}
+	_, err = s.pub.Publish(ctx, bus.Message{Subject: deliverySubject(sub), ID: d.GetId(), Body: d})
+	return err
+}
+
+var errNotDue = errors.New("reminder not yet due")
