@@ -25,7 +25,7 @@ import (
 	"github.com/clinjobs/clinjobs/pkg/partition"
 	"github.com/clinjobs/clinjobs/pkg/webhook"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
-	"github.com/clinjobs/clinjobs/services/notification/internal/mail"
+	"github.com/clinjobs/clinjobs/services/notification/mail"
 )
 
 // Endpoint names for the channels without a host of their own.

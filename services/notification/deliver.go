@@ -13,8 +13,8 @@ import (
 	"github.com/clinjobs/clinjobs/pkg/jobs"
 	"github.com/clinjobs/clinjobs/pkg/webhook"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
-	"github.com/clinjobs/clinjobs/services/notification/internal/mail"
 	"github.com/clinjobs/clinjobs/services/notification/internal/schedule"
+	"github.com/clinjobs/clinjobs/services/notification/mail"
 )
 
 // permanent marks a failure that no retry can mend (an address the policy

@@ -21,7 +21,7 @@ import (
 
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 	"github.com/clinjobs/clinjobs/services/notification"
-	mailcfg "github.com/clinjobs/clinjobs/services/notification/internal/mail"
+	mailcfg "github.com/clinjobs/clinjobs/services/notification/mail"
 )
 
 // mailbox is a real SMTP server, on loopback, that offers STARTTLS with a

@@ -14,7 +14,8 @@ import (
 
 // onCandidate forgets a candidate whose profile was erased: subscriptions,
 // the deliveries waiting for them, digest lines, reminders, the delivery
-// log, dead letters and the live stream. Each step can run again, so a
+// log, dead letters, the live stream, and the candidate's subjects in the
+// MATCHES and ALERTS history. Each step can run again, so a
 // redelivered erasure finishes what a failed one started.
 func (s *Service) onCandidate(ctx context.Context, msg jetstream.Msg) error {
 	ch, err := bus.ParseKV(bus.BucketCandidates, msg)
@@ -46,7 +47,11 @@ func (s *Service) erase(ctx context.Context, candidateID string) error {
 			return err
 		}
 	}
-	for stream, subject := range map[string]string{StreamLive: liveSubject(candidateID), StreamReminders: "reminders." + candidateID} {
+	for stream, subject := range map[string]string{
+		StreamLive: liveSubject(candidateID), StreamReminders: "reminders." + candidateID,
+		// The history of matches and alerts names the candidate too.
+		bus.StreamMatches: bus.MatchSubject(candidateID), bus.StreamAlerts: bus.AlertSubject("*", "*", candidateID),
+	} {
 		if err := s.purgeSubject(ctx, stream, subject); err != nil {
 			return err
 		}

@@ -45,8 +45,8 @@ import (
 	"github.com/clinjobs/clinjobs/pkg/httpserver"
 	"github.com/clinjobs/clinjobs/pkg/webhook"
 	"github.com/clinjobs/clinjobs/services/notification/internal/endpoints"
-	"github.com/clinjobs/clinjobs/services/notification/internal/mail"
 	"github.com/clinjobs/clinjobs/services/notification/internal/schedule"
+	"github.com/clinjobs/clinjobs/services/notification/mail"
 )
 
 // Name is the service's name in the NATS services framework and in logs.
@@ -129,13 +129,7 @@ func ConfigFromEnv(r *config.Reader) Config {
 		WebhookTimeout:       r.Duration("WEBHOOK_TIMEOUT", 10*time.Second),
 		Workers:              r.Int("DELIVERY_WORKERS", 32),
 		Endpoints:            endpoints.Config{Concurrency: r.Int("ENDPOINT_CONCURRENCY", 4)},
-		SMTP: mail.Config{
-			Addr:     r.String("SMTP_ADDR", ""),
-			From:     r.String("SMTP_FROM", "Clinical Engineering Jobs <alerts@clinjobs.localhost>"),
-			Username: r.String("SMTP_USERNAME", ""),
-			Password: r.String("SMTP_PASSWORD", ""),
-			TLS:      r.String("SMTP_TLS", mail.TLSStartTLS),
-		},
+		SMTP:                 mail.ConfigFromEnv(r),
 	}
 }
 

@@ -6,6 +6,7 @@
 package allinone
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -33,6 +34,7 @@ import (
 	"github.com/clinjobs/clinjobs/services/ingest"
 	"github.com/clinjobs/clinjobs/services/matching"
 	"github.com/clinjobs/clinjobs/services/notification"
+	"github.com/clinjobs/clinjobs/services/notification/mail"
 )
 
 // Config is the all-in-one's configuration.
@@ -54,6 +56,12 @@ type Config struct {
 	Redis redisclient.Config
 	// AllowPrivateWebhooks lets webhooks target private addresses.
 	AllowPrivateWebhooks bool
+	// SMTP is where alert emails go; without an address email
+	// subscriptions are refused.
+	SMTP mail.Config
+	// PublicURL is the base URL of the notification API in unsubscribe
+	// links. Default: http://localhost:8082.
+	PublicURL string
 	// CloseEvery is how often ingest closes vacancies past their date.
 	// Default: 1m.
 	CloseEvery time.Duration
@@ -68,7 +76,8 @@ var AllServices = []string{ingest.Name, matching.Name, notification.Name, dashbo
 
 // ConfigFromEnv reads DATA_DIR, NATS_HOST, NATS_PORT, INGEST_ADDR,
 // MATCHING_ADDR, NOTIFICATION_ADDR, DASHBOARD_ADDR, OPERATOR_KEY,
-// ALLOW_PRIVATE_WEBHOOKS and the Redis settings.
+// ALLOW_PRIVATE_WEBHOOKS, PUBLIC_URL, SMTP_ADDR, SMTP_FROM, SMTP_USERNAME,
+// SMTP_PASSWORD, SMTP_TLS and the Redis settings.
 func ConfigFromEnv(r *config.Reader) Config {
 	return Config{
 		DataDir:              r.String("DATA_DIR", "data"),
@@ -81,6 +90,8 @@ func ConfigFromEnv(r *config.Reader) Config {
 		OperatorKey:          r.String("OPERATOR_KEY", ""),
 		Redis:                redisclient.ConfigFromEnv(r),
 		AllowPrivateWebhooks: r.Bool("ALLOW_PRIVATE_WEBHOOKS", false),
+		PublicURL:            r.String("PUBLIC_URL", ""),
+		SMTP:                 mail.ConfigFromEnv(r),
 		Services:             r.List("SERVICES", nil),
 	}
 }
@@ -230,7 +241,8 @@ func (sys *System) wire(ctx context.Context, cfg Config) (serve.Process, error) 
 			return err
 		},
 		notification.Name: func(nc *nats.Conn) error {
-			svc, err := notification.New(ctx, notification.Config{HTTPAddr: cfg.NotificationAddr, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks},
+			svc, err := notification.New(ctx, notification.Config{HTTPAddr: cfg.NotificationAddr, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks,
+				SMTP: cfg.SMTP, PublicURL: cmp.Or(cfg.PublicURL, "http://localhost"+cfg.NotificationAddr)},
 				notification.Deps{Log: sys.log, NC: nc, Now: cfg.Now, Metrics: serve.NewRegistry()})
 			if err == nil {
 				add(notification.Name, cfg.NotificationAddr, svc)

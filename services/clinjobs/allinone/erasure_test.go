@@ -108,6 +108,33 @@ func TestErasureLeavesNothing(t *testing.T) {
 			t.Fatalf("the sign-up's idempotency entry (with its token) is still there: %d entries", n)
 		}
 	}
+	for _, bucket := range []string{"subscriptions", "alerts", "digests", "deadletters"} {
+		kv, err := js.KeyValue(ctx, bucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, err := kv.ListKeys(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range keys.Keys() {
+			if strings.Contains(k, id) {
+				t.Errorf("bucket %s still has %s", bucket, k)
+			}
+		}
+	}
+	for stream, subject := range map[string]string{
+		bus.StreamMatches: bus.MatchSubject(id), bus.StreamAlerts: bus.AlertSubject("delivered", "webhook", id),
+		"LIVE": "live." + id, "REMINDERS": "reminders." + id,
+	} {
+		st, err := js.Stream(ctx, stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.GetLastMsgForSubject(ctx, subject); !errors.Is(err, jetstream.ErrMsgNotFound) {
+			t.Errorf("stream %s still has %s: %v", stream, subject, err)
+		}
+	}
 	e2etest.Eventually(t, 10*time.Second, func() (bool, string) {
 		n := redisMentions(t, client, id, vac)
 		return n == 0, "redis still mentions the candidate"

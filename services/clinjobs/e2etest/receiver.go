@@ -108,12 +108,14 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		Type string `json:"type"`
 		Data struct {
 			CandidateID string `json:"candidate_id"`
-			Vacancy     struct {
-				ID string `json:"id"`
-			} `json:"vacancy"`
+			Matches     []struct {
+				Vacancy struct {
+					ID string `json:"id"`
+				} `json:"vacancy"`
+			} `json:"matches"`
 		} `json:"data"`
 	}
-	if err := json.Unmarshal(body, &payload); err != nil || payload.Type != "vacancy.matched" {
+	if err := json.Unmarshal(body, &payload); err != nil || payload.Type != "vacancy.matched" || len(payload.Data.Matches) != 1 {
 		r.bad = append(r.bad, name+": payload "+string(body))
 		http.Error(w, "bad payload", http.StatusBadRequest)
 		return
@@ -121,7 +123,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	id := req.Header.Get("webhook-id")
 	r.seen[id]++
 	r.alerts = append(r.alerts, Alert{
-		Hook: name, WebhookID: id, CandidateID: payload.Data.CandidateID, VacancyID: payload.Data.Vacancy.ID, Received: time.Now(),
+		Hook: name, WebhookID: id, CandidateID: payload.Data.CandidateID, VacancyID: payload.Data.Matches[0].Vacancy.ID, Received: time.Now(),
 	})
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -21,6 +21,8 @@ import (
 	"net/textproto"
 	"strings"
 	"time"
+
+	"github.com/clinjobs/clinjobs/pkg/config"
 )
 
 // TLS modes of the connection to the SMTP server.
@@ -49,6 +51,18 @@ type Config struct {
 	// TLSConfig, when set, replaces the default (system roots, the
 	// server's host name): tests give their own roots.
 	TLSConfig *tls.Config
+}
+
+// ConfigFromEnv reads SMTP_ADDR, SMTP_FROM, SMTP_USERNAME, SMTP_PASSWORD
+// and SMTP_TLS.
+func ConfigFromEnv(r *config.Reader) Config {
+	return Config{
+		Addr:     r.String("SMTP_ADDR", ""),
+		From:     r.String("SMTP_FROM", "Clinical Engineering Jobs <alerts@clinjobs.localhost>"),
+		Username: r.String("SMTP_USERNAME", ""),
+		Password: r.String("SMTP_PASSWORD", ""),
+		TLS:      r.String("SMTP_TLS", TLSStartTLS),
+	}
 }
 
 // Validate reports a configuration that cannot send.
