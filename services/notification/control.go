@@ -169,6 +169,13 @@ func (s *Service) each(ctx context.Context, store *bus.Store, filter string, new
 	return nil
 }
 
+// DeliveryLog is a candidate's delivery log, newest first.
+type DeliveryLog struct {
+	Deliveries []DeliveryView `json:"deliveries"`
+	// Total counts every line, of which the first MaxDeliveryLog are shown.
+	Total int `json:"total"`
+}
+
 // MaxDeliveryLog bounds the lines of one delivery log page.
 const MaxDeliveryLog = 500
 
@@ -179,7 +186,7 @@ func (s *Service) deliveryLog(c *gin.Context) {
 		httpserver.Fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"deliveries": out[:min(len(out), MaxDeliveryLog)], "total": len(out)})
+	c.JSON(http.StatusOK, DeliveryLog{Deliveries: out[:min(len(out), MaxDeliveryLog)], Total: len(out)})
 }
 
 // ctlExport gives ingest the candidate's subscriptions (without secrets)

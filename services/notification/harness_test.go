@@ -27,6 +27,7 @@ import (
 	"github.com/clinjobs/clinjobs/pkg/control"
 	"github.com/clinjobs/clinjobs/pkg/ids"
 	"github.com/clinjobs/clinjobs/pkg/natstest"
+	"github.com/clinjobs/clinjobs/pkg/openapi/openapitest"
 	"github.com/clinjobs/clinjobs/pkg/partition"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 	"github.com/clinjobs/clinjobs/services/notification"
@@ -60,8 +61,10 @@ type harness struct {
 	svc   *notification.Service
 	api   *httptest.Server
 	clock *clock
-	cfg   notification.Config
-	deps  notification.Deps
+	// client checks every answer against the OpenAPI document.
+	client *http.Client
+	cfg    notification.Config
+	deps   notification.Deps
 }
 
 type option func(*notification.Config, *notification.Deps)
@@ -71,6 +74,7 @@ func start(t *testing.T, opts ...option) *harness {
 	ns := natstest.Start(t)
 	h := &harness{t: t, ns: ns, nc: natstest.Connect(t, ns), clock: &clock{t: time.Now()}}
 	h.js, _ = jetstream.New(h.nc)
+	h.client = &http.Client{Transport: &openapitest.Transport{T: t, Validator: openapitest.NewValidator(t, notification.Document())}}
 	h.cfg = notification.Config{
 		AllowPrivateWebhooks: true, WebhookTimeout: 2 * time.Second, Workers: 8,
 		Retries: []time.Duration{20 * time.Millisecond, 20 * time.Millisecond}, DigestEvery: time.Hour,
@@ -140,7 +144,7 @@ func (h *harness) call(method, path, token string, body any, out any) int {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := h.client.Do(req)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -256,7 +256,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	if s.unsubKey, err = signingKey(ctx, js, cfg.NATS.Replicas); err != nil {
 		return nil, fmt.Errorf("notification: %w", err)
 	}
-	s.handler = s.routes()
+	if s.handler, err = s.routes(); err != nil {
+		return nil, fmt.Errorf("notification: %w", err)
+	}
 	return s, nil
 }
 
@@ -412,9 +414,14 @@ func (s *Service) Stop(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func (s *Service) routes() *gin.Engine {
+func (s *Service) routes() (*gin.Engine, error) {
 	r := httpserver.New(s.log, httpserver.Options{Metrics: s.registry})
 	health.Register(r, bus.Check(s.nc))
+	doc, err := Document().Handler()
+	if err != nil {
+		return nil, err
+	}
+	r.GET("/openapi.json", doc)
 	own := s.auth.Candidate("id")
 	r.POST("/v1/candidates/:id/subscriptions", own, s.subscribe)
 	r.GET("/v1/candidates/:id/subscriptions", own, s.listSubscriptions)
@@ -427,5 +434,5 @@ func (s *Service) routes() *gin.Engine {
 	r.GET("/v1/candidates/:id/events", own, s.live)
 	r.GET("/v1/unsubscribe", s.unsubscribePage)
 	r.POST("/v1/unsubscribe", s.unsubscribeOneClick)
-	return r
+	return r, nil
 }

@@ -78,6 +78,18 @@ func (s *Service) viewSubscription(sub *eventsv1.Subscription) SubscriptionView 
 	return v
 }
 
+// SubscriptionAnswer is one subscription; Secret, a webhook's signing
+// secret, only when it is made.
+type SubscriptionAnswer struct {
+	Subscription SubscriptionView `json:"subscription"`
+	Secret       string           `json:"secret,omitempty"`
+}
+
+// SubscriptionList is a candidate's subscriptions.
+type SubscriptionList struct {
+	Subscriptions []SubscriptionView `json:"subscriptions"`
+}
+
 var weekdays = []string{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}
 
 // MaxSubscriptions bounds a candidate's subscriptions.
@@ -207,11 +219,7 @@ func (s *Service) subscribe(c *gin.Context) {
 		return
 	}
 	c.Header("Location", "/v1/candidates/"+sub.GetCandidateId()+"/subscriptions/"+sub.GetId())
-	out := gin.H{"subscription": s.viewSubscription(sub)}
-	if sub.GetSecret() != "" {
-		out["secret"] = sub.GetSecret()
-	}
-	c.JSON(http.StatusCreated, out)
+	c.JSON(http.StatusCreated, SubscriptionAnswer{Subscription: s.viewSubscription(sub), Secret: sub.GetSecret()})
 }
 
 func (s *Service) listSubscriptions(c *gin.Context) {
@@ -225,7 +233,7 @@ func (s *Service) listSubscriptions(c *gin.Context) {
 	for _, sub := range list.GetItems() {
 		out = append(out, s.viewSubscription(sub))
 	}
-	c.JSON(http.StatusOK, gin.H{"subscriptions": out})
+	c.JSON(http.StatusOK, SubscriptionList{Subscriptions: out})
 }
 
 func (s *Service) getSubscription(c *gin.Context) {
@@ -238,7 +246,7 @@ func (s *Service) getSubscription(c *gin.Context) {
 		httpserver.Fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"subscription": s.viewSubscription(sub)})
+	c.JSON(http.StatusOK, SubscriptionAnswer{Subscription: s.viewSubscription(sub)})
 }
 
 // changeSubscription edits one subscription in place.
@@ -279,7 +287,7 @@ func (s *Service) editOne(c *gin.Context, edit func(*eventsv1.Subscription) erro
 		httpserver.Fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"subscription": s.viewSubscription(changed)})
+	c.JSON(http.StatusOK, SubscriptionAnswer{Subscription: s.viewSubscription(changed)})
 }
 
 func (s *Service) unsubscribe(c *gin.Context) {

@@ -86,7 +86,12 @@ func (s *Service) unsubscribeOneClick(c *gin.Context) {
 		_ = unsubscribePage.Execute(c.Writer, map[string]any{"Done": true})
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"unsubscribed": sid})
+	c.JSON(http.StatusOK, Unsubscribed{Unsubscribed: sid})
+}
+
+// Unsubscribed answers a one-click unsubscribe.
+type Unsubscribed struct {
+	Unsubscribed string `json:"unsubscribed"`
 }
 
 func isNotFound(err error) bool {

@@ -1,6 +1,8 @@
 package notification_test
 
 import (
+	"github.com/clinjobs/clinjobs/pkg/openapi/openapitest"
+	"github.com/gin-gonic/gin"
 	"net/http"
 	"testing"
 	"time"
@@ -274,4 +276,10 @@ func TestSlowEndpointHoldsOnlyItsOwn(t *testing.T) {
 	}
 	close(release)
 	eventually(t, 20*time.Second, "the slow endpoint's alerts", func() bool { return len(slow.got()) == 10 })
+}
+
+func TestEveryRouteIsDocumented(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	openapitest.CheckRoutes(t, h.svc.Handler().(*gin.Engine), notification.Document())
 }
