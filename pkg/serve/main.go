@@ -7,11 +7,15 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel/trace"
 
+	"github.com/clinjobs/clinjobs/pkg/buildinfo"
 	"github.com/clinjobs/clinjobs/pkg/config"
 	"github.com/clinjobs/clinjobs/pkg/logging"
+	"github.com/clinjobs/clinjobs/pkg/telemetry"
 )
 
 // Wired is one service ready to run: its API, its lifecycle and its
@@ -22,9 +26,9 @@ type Wired struct {
 	Conn *nats.Conn
 }
 
-// WireFunc builds a service from the environment. It calls env.Err after
-// reading its configuration.
-type WireFunc func(ctx context.Context, env *config.Reader, log *slog.Logger) (Wired, error)
+// WireFunc builds a service from the environment, with the process's
+// tracer provider. It calls env.Err after reading its configuration.
+type WireFunc func(ctx context.Context, env *config.Reader, log *slog.Logger, tracer trace.TracerProvider) (Wired, error)
 
 // Main runs one service as a process until SIGINT or SIGTERM, and exits
 // once: 0 after a clean shut-down, 1 if anything failed. It reads LOG_LEVEL
@@ -49,7 +53,19 @@ func runMain(ctx context.Context, name string, wire WireFunc) error {
 		return err
 	}
 	log = log.With("service", name)
-	w, err := wire(ctx, env, log)
+	tracing, err := telemetry.NewTracing(ctx, telemetry.ConfigFromEnv(env), name, buildinfo.String())
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Spans not yet exported go out before the process ends.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(fctx); err != nil {
+			log.Warn("flush traces", "err", err)
+		}
+	}()
+	w, err := wire(ctx, env, log, tracing.Provider)
 	if err != nil {
 		return err
 	}

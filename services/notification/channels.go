@@ -23,6 +23,7 @@ import (
 	"github.com/clinjobs/clinjobs/pkg/bus"
 	"github.com/clinjobs/clinjobs/pkg/jobs"
 	"github.com/clinjobs/clinjobs/pkg/partition"
+	"github.com/clinjobs/clinjobs/pkg/telemetry"
 	"github.com/clinjobs/clinjobs/pkg/webhook"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 	"github.com/clinjobs/clinjobs/services/notification/mail"
@@ -138,6 +139,8 @@ func (s *Service) post(ctx context.Context, sub *eventsv1.Subscription, d *event
 	}
 	req.Header = webhook.Headers(secret, d.GetId(), s.now(), body)
 	req.Header.Set("User-Agent", "clinjobs-notification")
+	// The trace that began with the posting request reaches the receiver.
+	telemetry.InjectHTTP(ctx, req.Header)
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return err

@@ -37,12 +37,14 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/clinjobs/clinjobs/pkg/auth"
 	"github.com/clinjobs/clinjobs/pkg/bus"
 	"github.com/clinjobs/clinjobs/pkg/config"
 	"github.com/clinjobs/clinjobs/pkg/health"
 	"github.com/clinjobs/clinjobs/pkg/httpserver"
+	"github.com/clinjobs/clinjobs/pkg/telemetry"
 	"github.com/clinjobs/clinjobs/pkg/webhook"
 	"github.com/clinjobs/clinjobs/services/notification/internal/endpoints"
 	"github.com/clinjobs/clinjobs/services/notification/internal/schedule"
@@ -172,6 +174,8 @@ type Deps struct {
 	// Metrics receives the service's metrics, served at /metrics.
 	// Default: a registry of its own.
 	Metrics *prometheus.Registry
+	// Tracer traces requests and deliveries. Default: none.
+	Tracer trace.TracerProvider
 	// BeforeAck, when set, is called after an alert is sent and recorded
 	// and before its message is acknowledged: tests kill the service there.
 	BeforeAck func(deliveryID string)
@@ -189,6 +193,7 @@ type Service struct {
 	metrics   *metrics
 	registry  *prometheus.Registry
 	beforeAck func(string)
+	tracer    trace.Tracer
 
 	subscriptions, alerts, digests, deadLetters, endpointStates, states, candidates, vacancyRecords *bus.Store
 	auth                                                                                            *auth.Candidates
@@ -240,6 +245,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	s := &Service{
 		cfg: cfg, log: deps.Log.With("service", Name), nc: deps.NC, js: js, pub: pub, now: deps.Now, london: london,
 		registry: deps.Metrics, metrics: newMetrics(deps.Metrics), beforeAck: deps.BeforeAck,
+		tracer: telemetry.Tracer(deps.Tracer, Name),
 		client: webhook.NewClient(webhook.ClientConfig{AllowPrivate: cfg.AllowPrivateWebhooks, Timeout: cfg.WebhookTimeout}),
 		mailer: mailer, guard: endpoints.New(cfg.Endpoints, deps.Now), paused: map[string]bool{},
 	}
@@ -375,7 +381,7 @@ func (s *Service) Start(ctx context.Context) error {
 			return errors.Join(fmt.Errorf("notification: consumer %s: %w", c.cfg.Durable, err), s.Stop(ctx))
 		}
 		cc, err := bus.Consume(cons, s.log, c.h, bus.ConsumeOptions{
-			Workers: c.workers, HandleTimeout: s.cfg.WebhookTimeout + 20*time.Second, Metrics: s.metrics.consumer,
+			Workers: c.workers, HandleTimeout: s.cfg.WebhookTimeout + 20*time.Second, Metrics: s.metrics.consumer, Tracer: s.tracer,
 		})
 		if err != nil {
 			return errors.Join(err, s.Stop(ctx))
@@ -415,7 +421,7 @@ func (s *Service) Stop(ctx context.Context) error {
 }
 
 func (s *Service) routes() (*gin.Engine, error) {
-	r := httpserver.New(s.log, httpserver.Options{Metrics: s.registry})
+	r := httpserver.New(s.log, httpserver.Options{Metrics: s.registry, Tracer: s.tracer})
 	health.Register(r, bus.Check(s.nc))
 	doc, err := Document().Handler()
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/clinjobs/clinjobs/pkg/bus"
 	"github.com/clinjobs/clinjobs/pkg/config"
@@ -69,6 +70,9 @@ type Config struct {
 	Services []string
 	// Now is the clock of every service. Default: time.Now.
 	Now func() time.Time
+	// Tracer traces every service's requests and the work they cause.
+	// Default: none.
+	Tracer trace.TracerProvider
 }
 
 // AllServices are the services of the system, in the order they start.
@@ -226,7 +230,7 @@ func (sys *System) wire(ctx context.Context, cfg Config) (serve.Process, error) 
 	builders := map[string]func(nc *nats.Conn) error{
 		ingest.Name: func(nc *nats.Conn) error {
 			svc, err := ingest.New(ctx, ingest.Config{HTTPAddr: cfg.IngestAddr, OperatorKey: cfg.OperatorKey, CloseEvery: cfg.CloseEvery},
-				ingest.Deps{Log: sys.log, NC: nc, Redis: sys.redis, Now: cfg.Now, Metrics: serve.NewRegistry()})
+				ingest.Deps{Log: sys.log, NC: nc, Redis: sys.redis, Now: cfg.Now, Metrics: serve.NewRegistry(), Tracer: cfg.Tracer})
 			if err == nil {
 				add(ingest.Name, cfg.IngestAddr, svc)
 			}
@@ -234,7 +238,7 @@ func (sys *System) wire(ctx context.Context, cfg Config) (serve.Process, error) 
 		},
 		matching.Name: func(nc *nats.Conn) error {
 			svc, err := matching.New(ctx, matching.Config{HTTPAddr: cfg.MatchingAddr},
-				matching.Deps{Log: sys.log, NC: nc, Redis: sys.redis, Now: cfg.Now, Metrics: serve.NewRegistry()})
+				matching.Deps{Log: sys.log, NC: nc, Redis: sys.redis, Now: cfg.Now, Metrics: serve.NewRegistry(), Tracer: cfg.Tracer})
 			if err == nil {
 				add(matching.Name, cfg.MatchingAddr, svc)
 			}
@@ -243,7 +247,7 @@ func (sys *System) wire(ctx context.Context, cfg Config) (serve.Process, error) 
 		notification.Name: func(nc *nats.Conn) error {
 			svc, err := notification.New(ctx, notification.Config{HTTPAddr: cfg.NotificationAddr, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks,
 				SMTP: cfg.SMTP, PublicURL: cmp.Or(cfg.PublicURL, "http://localhost"+cfg.NotificationAddr)},
-				notification.Deps{Log: sys.log, NC: nc, Now: cfg.Now, Metrics: serve.NewRegistry()})
+				notification.Deps{Log: sys.log, NC: nc, Now: cfg.Now, Metrics: serve.NewRegistry(), Tracer: cfg.Tracer})
 			if err == nil {
 				add(notification.Name, cfg.NotificationAddr, svc)
 			}
@@ -251,7 +255,7 @@ func (sys *System) wire(ctx context.Context, cfg Config) (serve.Process, error) 
 		},
 		dashboard.Name: func(nc *nats.Conn) error {
 			svc, err := dashboard.New(ctx, dashboard.Config{HTTPAddr: cfg.DashboardAddr, OperatorKey: cfg.OperatorKey},
-				dashboard.Deps{Log: sys.log, NC: nc, Redis: sys.redis, Now: cfg.Now, Metrics: serve.NewRegistry()})
+				dashboard.Deps{Log: sys.log, NC: nc, Redis: sys.redis, Now: cfg.Now, Metrics: serve.NewRegistry(), Tracer: cfg.Tracer})
 			if err == nil {
 				add(dashboard.Name, cfg.DashboardAddr, svc)
 			}

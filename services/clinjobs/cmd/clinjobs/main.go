@@ -14,9 +14,12 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
+	"github.com/clinjobs/clinjobs/pkg/buildinfo"
 	"github.com/clinjobs/clinjobs/pkg/config"
 	"github.com/clinjobs/clinjobs/pkg/logging"
+	"github.com/clinjobs/clinjobs/pkg/telemetry"
 	"github.com/clinjobs/clinjobs/services/clinjobs/allinone"
 )
 
@@ -42,6 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	env := config.NewReader(os.LookupEnv)
 	cfg := allinone.ConfigFromEnv(env)
 	logCfg := logging.ConfigFromEnv(env)
+	traceCfg := telemetry.ConfigFromEnv(env)
 	if err := env.Err(); err != nil {
 		return err
 	}
@@ -49,6 +53,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	tracing, err := telemetry.NewTracing(ctx, traceCfg, "clinjobs", buildinfo.String())
+	if err != nil {
+		return err
+	}
+	defer func() {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(fctx); err != nil {
+			log.Warn("flush traces", "err", err)
+		}
+	}()
+	cfg.Tracer = tracing.Provider
 	sys, err := allinone.Start(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -5,6 +5,8 @@ import (
 	"context"
 	"log/slog"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/clinjobs/clinjobs/pkg/bus"
 	"github.com/clinjobs/clinjobs/pkg/config"
 	"github.com/clinjobs/clinjobs/pkg/serve"
@@ -12,7 +14,7 @@ import (
 )
 
 func main() {
-	serve.Main(dashboard.Name, func(ctx context.Context, env *config.Reader, log *slog.Logger) (serve.Wired, error) {
+	serve.Main(dashboard.Name, func(ctx context.Context, env *config.Reader, log *slog.Logger, tracer trace.TracerProvider) (serve.Wired, error) {
 		cfg := dashboard.ConfigFromEnv(env)
 		if err := env.Err(); err != nil {
 			return serve.Wired{}, err
@@ -21,7 +23,7 @@ func main() {
 		if err != nil {
 			return serve.Wired{}, err
 		}
-		svc, err := dashboard.New(ctx, cfg, dashboard.Deps{Log: log, NC: nc, Metrics: serve.NewRegistry()})
+		svc, err := dashboard.New(ctx, cfg, dashboard.Deps{Log: log, NC: nc, Metrics: serve.NewRegistry(), Tracer: tracer})
 		if err != nil {
 			nc.Close()
 			return serve.Wired{}, err

@@ -5,6 +5,8 @@ import (
 	"context"
 	"log/slog"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/clinjobs/clinjobs/pkg/bus"
 	"github.com/clinjobs/clinjobs/pkg/config"
 	"github.com/clinjobs/clinjobs/pkg/serve"
@@ -12,7 +14,7 @@ import (
 )
 
 func main() {
-	serve.Main(matching.Name, func(ctx context.Context, env *config.Reader, log *slog.Logger) (serve.Wired, error) {
+	serve.Main(matching.Name, func(ctx context.Context, env *config.Reader, log *slog.Logger, tracer trace.TracerProvider) (serve.Wired, error) {
 		cfg, err := matching.ConfigFromEnv(env)
 		if err != nil {
 			return serve.Wired{}, err
@@ -24,7 +26,7 @@ func main() {
 		if err != nil {
 			return serve.Wired{}, err
 		}
-		svc, err := matching.New(ctx, cfg, matching.Deps{Log: log, NC: nc, Metrics: serve.NewRegistry()})
+		svc, err := matching.New(ctx, cfg, matching.Deps{Log: log, NC: nc, Metrics: serve.NewRegistry(), Tracer: tracer})
 		if err != nil {
 			nc.Close()
 			return serve.Wired{}, err
