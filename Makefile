@@ -12,7 +12,7 @@ export TESTCONTAINERS_HOST_OVERRIDE ?= localhost
 GOTEST ?= go test -race -count=1 -v=false -timeout 20m
 FUZZTIME ?= 10s
 
-.PHONY: help run test fuzz test-faults bench bench-match images up down proto proto-check lint tidy build
+.PHONY: help run test deps fuzz test-faults bench bench-match images up down proto proto-check lint tidy build
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -25,9 +25,14 @@ run: ## run the whole system in one process (embedded NATS, data in ./data); Ctr
 build: ## build every service binary into build/bin
 	@for m in ingest matching notification dashboard clinjobs; do go build -o $(BIN)/$$m ./services/$$m/cmd/$$m || exit 1; done
 
-test: images ## run every module's tests (needs Docker: Redis and system tests run in containers), then the fuzz targets briefly
+test: images deps ## run every module's tests (needs Docker: Redis and system tests run in containers), then the fuzz targets briefly
 	@for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GOTEST) ./...) || exit 1; done
 	@$(MAKE) --no-print-directory fuzz
+
+deps: ## install the Debian packages the tests use, if missing: chromium (the dashboard's browser test)
+	@command -v chromium >/dev/null || { echo "== apt-get install chromium"; \
+	  SUDO=$$([ $$(id -u) -eq 0 ] || echo sudo); $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 fuzz: ## run every fuzz target for FUZZTIME (default 10s)
 	@for m in $(MODULES); do \

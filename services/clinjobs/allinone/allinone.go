@@ -60,6 +60,9 @@ type Config struct {
 	// SMTP is where alert emails go; without an address email
 	// subscriptions are refused.
 	SMTP mail.Config
+	// DeliveryRetries is notification's retry schedule. Default: the
+	// published one (tests shorten it).
+	DeliveryRetries []time.Duration
 	// PublicURL is the base URL of the notification API in unsubscribe
 	// links. Default: http://localhost:8082.
 	PublicURL string
@@ -246,7 +249,7 @@ func (sys *System) wire(ctx context.Context, cfg Config) (serve.Process, error) 
 		},
 		notification.Name: func(nc *nats.Conn) error {
 			svc, err := notification.New(ctx, notification.Config{HTTPAddr: cfg.NotificationAddr, AllowPrivateWebhooks: cfg.AllowPrivateWebhooks,
-				SMTP: cfg.SMTP, PublicURL: cmp.Or(cfg.PublicURL, "http://localhost"+cfg.NotificationAddr)},
+				SMTP: cfg.SMTP, Retries: cfg.DeliveryRetries, PublicURL: cmp.Or(cfg.PublicURL, "http://localhost"+cfg.NotificationAddr)},
 				notification.Deps{Log: sys.log, NC: nc, Now: cfg.Now, Metrics: serve.NewRegistry(), Tracer: cfg.Tracer})
 			if err == nil {
 				add(notification.Name, cfg.NotificationAddr, svc)
