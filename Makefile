@@ -44,6 +44,11 @@ fuzz: ## run every fuzz target for FUZZTIME (default 10s)
 	  done; \
 	done
 
+bench: ## the end-to-end load benchmark against the all-in-one and Redis, beside its floors (BENCH_FLAGS=-quick: under a minute)
+	@deploy/images/build.sh redis
+	@mkdir -p bench/results
+	@go run ./bench/cmd/benche2e -out bench/results/e2e.json $(BENCH_FLAGS)
+
 bench-match: ## matching at national scale: index, reference and PostgreSQL side by side (BENCH_MATCH_FLAGS="-candidates 100000" for a quick run)
 	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || $$([ $$(id -u) -eq 0 ] || echo sudo) apt-get install -y -qq postgresql >/dev/null
 	@mkdir -p bench/results

@@ -92,6 +92,11 @@ func (s *Service) onDelivery(ctx context.Context, msg jetstream.Msg) error {
 	if err := s.record(ctx, &d, sub, endpoint); err != nil {
 		return err
 	}
+	if md, err := msg.Metadata(); err == nil && md.NumDelivered > 1 {
+		// A delivery tried before may have a failure count to forget; a
+		// first try has none, and a purge would be a write for nothing.
+		_ = s.states.Erase(ctx, d.GetId())
+	}
 	count("sent")
 	if s.beforeAck != nil {
 		s.beforeAck(d.GetId())
@@ -225,7 +230,6 @@ func (s *Service) record(ctx context.Context, d *eventsv1.Delivery, sub *eventsv
 	if err := rec(recordKey(d), v.GetId(), v.GetPostedAtUnixMs()); err != nil {
 		return err
 	}
-	_ = s.states.Erase(ctx, d.GetId())
 	var msgs []bus.Message
 	for _, m := range told {
 		v := m.GetVacancy()

@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/clinjobs/clinjobs/bench/pgmatch"
 	"github.com/clinjobs/clinjobs/bench/population"
+	"github.com/clinjobs/clinjobs/bench/progress"
 	"github.com/clinjobs/clinjobs/pkg/match/index"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 )
@@ -90,7 +92,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	res := Results{Candidates: o.candidates, Vacancies: o.vacancies,
 		Machine: fmt.Sprintf("%s/%s, %d cores, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())}
-	progress := newProgress(out)
+	meter := progress.New(out)
 
 	// The index is built straight from the generator and timed with only
 	// itself and the queries in memory, as in the matching service; the
@@ -113,7 +115,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		if queries[i] {
 			cq = append(cq, c)
 		}
-		progress.tick("building the index", i+1, o.candidates)
+		meter.Tick("building the index", i+1, o.candidates)
 	}
 	ix := index.New()
 	ix.Load(&b)
@@ -140,7 +142,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	res.VacancyToCandidates.IndexP50, res.VacancyToCandidates.IndexP99 = timeQueries(len(vq), func(i int) {
 		matched = append(matched, len(ix.MatchVacancy(vq[i], now)))
-	}, progress, "index: vacancy to candidates")
+	}, meter, "index: vacancy to candidates")
 	if o.cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -148,13 +150,13 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	res.MatchesPerVacancyP50 = matched[len(matched)/2]
 	res.CandidateToVacancies.IndexP50, res.CandidateToVacancies.IndexP99 = timeQueries(len(cq), func(i int) {
 		ix.MatchCandidate(cq[i], now)
-	}, progress, "index: candidate to vacancies")
+	}, meter, "index: candidate to vacancies")
 
 	gen = population.New(o.seed, now)
 	cands := make([]*eventsv1.Candidate, o.candidates)
 	for i := range cands {
 		cands[i] = gen.Candidate(i)
-		progress.tick("generating the population again", i+1, o.candidates)
+		meter.Tick("generating the population again", i+1, o.candidates)
 	}
 	ref := index.NewReference()
 	for _, c := range cands {
@@ -185,7 +187,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	refV := make([][]index.Hit, len(rvq))
 	res.VacancyToCandidates.RefP50, res.VacancyToCandidates.RefP99 = timeQueries(len(rvq), func(i int) {
 		refV[i] = ref.MatchVacancy(rvq[i], now)
-	}, progress, "reference: vacancy to candidates")
+	}, meter, "reference: vacancy to candidates")
 	for i, v := range rvq {
 		disagree += compare(out, "index", "vacancy "+v.GetId(), ix.MatchVacancy(v, now), refV[i], true)
 	}
@@ -193,7 +195,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	refC := make([][]index.Hit, len(rcq))
 	res.CandidateToVacancies.RefP50, res.CandidateToVacancies.RefP99 = timeQueries(len(rcq), func(i int) {
 		refC[i] = ref.MatchCandidate(rcq[i], now)
-	}, progress, "reference: candidate to vacancies")
+	}, meter, "reference: candidate to vacancies")
 	for i, c := range rcq {
 		disagree += compare(out, "index", "candidate "+c.GetId(), ix.MatchCandidate(c, now), refC[i], true)
 	}
@@ -206,8 +208,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		got := make([][]string, len(pvq))
 		res.VacancyToCandidates.PostgresP50, res.VacancyToCandidates.PostgresP99 = timeQueries(len(pvq), func(i int) {
 			ids, err := pg.MatchVacancy(ctx, pvq[i], now)
-			got[i], qerr = ids, errorsJoin(qerr, err)
-		}, progress, "postgres: vacancy to candidates")
+			got[i], qerr = ids, errors.Join(qerr, err)
+		}, meter, "postgres: vacancy to candidates")
 		for i, v := range pvq {
 			disagree += compareIDs(out, "postgres", "vacancy "+v.GetId(), got[i], ids(ix.MatchVacancy(v, now)))
 		}
@@ -215,8 +217,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		got = make([][]string, len(pcq))
 		res.CandidateToVacancies.PostgresP50, res.CandidateToVacancies.PostgresP99 = timeQueries(len(pcq), func(i int) {
 			ids, err := pg.MatchCandidate(ctx, pcq[i], now)
-			got[i], qerr = ids, errorsJoin(qerr, err)
-		}, progress, "postgres: candidate to vacancies")
+			got[i], qerr = ids, errors.Join(qerr, err)
+		}, meter, "postgres: candidate to vacancies")
 		for i, c := range pcq {
 			disagree += compareIDs(out, "postgres", "candidate "+c.GetId(), got[i], ids(ix.MatchCandidate(c, now)))
 		}
@@ -264,13 +266,13 @@ func sample[T any](xs []T, n int) []T {
 }
 
 // timeQueries runs n queries one after another and returns p50 and p99 in µs.
-func timeQueries(n int, q func(int), p *progress, what string) (float64, float64) {
+func timeQueries(n int, q func(int), p *progress.Meter, what string) (float64, float64) {
 	ds := make([]time.Duration, n)
 	for i := range n {
 		t0 := time.Now()
 		q(i)
 		ds[i] = time.Since(t0)
-		p.tick(what, i+1, n)
+		p.Tick(what, i+1, n)
 	}
 	slices.Sort(ds)
 	at := func(f float64) float64 { return float64(ds[min(n-1, int(f*float64(n)))].Nanoseconds()) / 1000 }

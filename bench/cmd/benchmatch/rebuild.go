@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/clinjobs/clinjobs/bench/progress"
 	"github.com/clinjobs/clinjobs/pkg/bus"
 	"github.com/clinjobs/clinjobs/pkg/logging"
 	"github.com/clinjobs/clinjobs/pkg/natsserver"
@@ -54,7 +55,7 @@ func rebuild(ctx context.Context, cands []*eventsv1.Candidate, vacs []*eventsv1.
 			return 0, err
 		}
 	}
-	p := newProgress(out)
+	p := progress.New(out)
 	write := func(what string, store *bus.Store, n int, rec func(i int) (string, *eventsv1.CandidateChanged, *eventsv1.VacancyChanged)) error {
 		const batch = 10_000
 		for start := 0; start < n; start += batch {
@@ -78,7 +79,7 @@ func rebuild(ctx context.Context, cands []*eventsv1.Candidate, vacs []*eventsv1.
 					return r.Err
 				}
 			}
-			p.tick("writing "+what+" to JetStream", min(n, start+batch), n)
+			p.Tick("writing "+what+" to JetStream", min(n, start+batch), n)
 		}
 		return nil
 	}

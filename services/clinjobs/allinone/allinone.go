@@ -60,6 +60,9 @@ type Config struct {
 	// SMTP is where alert emails go; without an address email
 	// subscriptions are refused.
 	SMTP mail.Config
+	// RateLimit and RateLimitAnonymous are the requests a minute ingest
+	// takes per credential and per client address. Defaults: ingest's.
+	RateLimit, RateLimitAnonymous int
 	// DeliveryRetries is notification's retry schedule. Default: the
 	// published one (tests shorten it).
 	DeliveryRetries []time.Duration
@@ -83,7 +86,8 @@ var AllServices = []string{ingest.Name, matching.Name, notification.Name, dashbo
 
 // ConfigFromEnv reads DATA_DIR, NATS_HOST, NATS_PORT, INGEST_ADDR,
 // MATCHING_ADDR, NOTIFICATION_ADDR, DASHBOARD_ADDR, OPERATOR_KEY,
-// ALLOW_PRIVATE_WEBHOOKS, PUBLIC_URL, SMTP_ADDR, SMTP_FROM, SMTP_USERNAME,
+// ALLOW_PRIVATE_WEBHOOKS, RATE_LIMIT_PER_MINUTE,
+// RATE_LIMIT_ANONYMOUS_PER_MINUTE, PUBLIC_URL, SMTP_ADDR, SMTP_FROM, SMTP_USERNAME,
 // SMTP_PASSWORD, SMTP_TLS and the Redis settings.
 func ConfigFromEnv(r *config.Reader) Config {
 	return Config{
@@ -98,6 +102,8 @@ func ConfigFromEnv(r *config.Reader) Config {
 		Redis:                redisclient.ConfigFromEnv(r),
 		AllowPrivateWebhooks: r.Bool("ALLOW_PRIVATE_WEBHOOKS", false),
 		PublicURL:            r.String("PUBLIC_URL", ""),
+		RateLimit:            r.Int("RATE_LIMIT_PER_MINUTE", 0),
+		RateLimitAnonymous:   r.Int("RATE_LIMIT_ANONYMOUS_PER_MINUTE", 0),
 		SMTP:                 mail.ConfigFromEnv(r),
 		Services:             r.List("SERVICES", nil),
 	}
@@ -232,7 +238,8 @@ func (sys *System) wire(ctx context.Context, cfg Config) (serve.Process, error) 
 
 	builders := map[string]func(nc *nats.Conn) error{
 		ingest.Name: func(nc *nats.Conn) error {
-			svc, err := ingest.New(ctx, ingest.Config{HTTPAddr: cfg.IngestAddr, OperatorKey: cfg.OperatorKey, CloseEvery: cfg.CloseEvery},
+			svc, err := ingest.New(ctx, ingest.Config{HTTPAddr: cfg.IngestAddr, OperatorKey: cfg.OperatorKey, CloseEvery: cfg.CloseEvery,
+				RateLimit: cfg.RateLimit, RateLimitAnonymous: cfg.RateLimitAnonymous},
 				ingest.Deps{Log: sys.log, NC: nc, Redis: sys.redis, Now: cfg.Now, Metrics: serve.NewRegistry(), Tracer: cfg.Tracer})
 			if err == nil {
 				add(ingest.Name, cfg.IngestAddr, svc)

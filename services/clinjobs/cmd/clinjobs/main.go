@@ -46,12 +46,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := allinone.ConfigFromEnv(env)
 	logCfg := logging.ConfigFromEnv(env)
 	traceCfg := telemetry.ConfigFromEnv(env)
+	pprofAddr := env.String("PPROF_ADDR", "")
 	if err := env.Err(); err != nil {
 		return err
 	}
 	log, err := logging.New(stderr, logCfg)
 	if err != nil {
 		return err
+	}
+	if pprofAddr != "" {
+		stopProfiling, err := serveProfiles(pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopProfiling()
 	}
 	tracing, err := telemetry.NewTracing(ctx, traceCfg, "clinjobs", buildinfo.String())
 	if err != nil {
