@@ -17,6 +17,10 @@ import (
 	"github.com/clinjobs/clinjobs/services/notification/mail"
 )
 
+// endpointWait is how long a delivery waits for a busy endpoint's slot
+// before it is put back for later.
+const endpointWait = 100 * time.Millisecond
+
 // permanent marks a failure that no retry can mend (an address the policy
 // refuses, a mailbox the server says does not exist): the delivery becomes
 // a dead letter at once.
@@ -69,7 +73,7 @@ func (s *Service) onDelivery(ctx context.Context, msg jetstream.Msg) error {
 		count("held")
 		return s.deadLetter(ctx, &d, endpoint, "endpoint paused by an operator", 0, true)
 	}
-	release, refused := s.guard.Acquire(endpoint)
+	release, refused := s.guard.Acquire(endpoint, endpointWait)
 	if refused != nil {
 		if s.tooOld(&d) {
 			count("dead")

@@ -49,6 +49,8 @@ type Guard struct {
 }
 
 type state struct {
+	slots     chan struct{}
+	waiting   int
 	inFlight  int
 	failures  int
 	openUntil time.Time
@@ -68,29 +70,57 @@ type Refusal struct {
 	After  time.Duration
 }
 
-// Acquire asks to send to endpoint. On success the caller must call done
-// with the outcome; otherwise the refusal says when to come back.
-func (g *Guard) Acquire(endpoint string) (done func(ok bool), refused *Refusal) {
+// Acquire asks to send to endpoint, waiting up to wait for one of its
+// slots. On success the caller must call done with the outcome; otherwise
+// the refusal says when to come back. The wait is short: a busy endpoint
+// is usually a fast one with a queue, which a moment's patience serves
+// better than a redelivery, while a slow one holds a worker no longer.
+func (g *Guard) Acquire(endpoint string, wait time.Duration) (done func(ok bool), refused *Refusal) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	s := g.eps[endpoint]
 	if s == nil {
-		s = &state{}
+		s = &state{slots: make(chan struct{}, g.cfg.Concurrency)}
 		g.eps[endpoint] = s
 	}
 	now := g.now()
+	trial := false
 	if !s.openUntil.IsZero() {
 		if now.Before(s.openUntil) || s.trial {
 			wait := max(s.openUntil.Sub(now), time.Second)
+			g.mu.Unlock()
 			return nil, &Refusal{Reason: "circuit open after repeated failures", After: wait}
 		}
 		// Half-open: one delivery tries the endpoint for everyone.
-		s.trial = true
+		s.trial, trial = true, true
 	}
-	if s.inFlight >= g.cfg.Concurrency {
-		return nil, &Refusal{Reason: "endpoint busy", After: 500 * time.Millisecond}
+	s.waiting++
+	g.mu.Unlock()
+	got := false
+	select {
+	case s.slots <- struct{}{}:
+		got = true
+	default:
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case s.slots <- struct{}{}:
+				got = true
+			case <-t.C:
+			}
+			t.Stop()
+		}
+	}
+	g.mu.Lock()
+	s.waiting--
+	if !got {
+		if trial {
+			s.trial = false
+		}
+		g.mu.Unlock()
+		return nil, &Refusal{Reason: "endpoint busy", After: 250 * time.Millisecond}
 	}
 	s.inFlight++
+	g.mu.Unlock()
 	var once sync.Once
 	return func(ok bool) { once.Do(func() { g.finish(endpoint, s, ok) }) }, nil
 }
@@ -99,9 +129,10 @@ func (g *Guard) finish(endpoint string, s *state, ok bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	s.inFlight--
+	<-s.slots
 	if ok {
 		s.failures, s.openUntil, s.cooldown, s.trial = 0, time.Time{}, 0, false
-		if s.inFlight == 0 {
+		if s.inFlight == 0 && s.waiting == 0 {
 			delete(g.eps, endpoint)
 		}
 		return
