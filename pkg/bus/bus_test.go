@@ -282,3 +282,75 @@ func TestTraceCrossesNATS(t *testing.T) {
 		t.Fatalf("consume span %v is not a child of the publishing span", consumeSpan)
 	}
 }
+
+// TestConsumeKeyedWorkers: messages of one key are handled one after
+// another, in stream order, while other keys' go side by side.
+func TestConsumeKeyedWorkers(t *testing.T) {
+	t.Parallel()
+	js, pub := setup(t)
+	ctx := t.Context()
+	const keys, each = 6, 30
+	for i := range each {
+		for k := range keys {
+			id := fmt.Sprintf("k%d", k)
+			if _, err := pub.Publish(ctx, bus.Message{Subject: bus.MatchSubject(id), ID: fmt.Sprintf("%s-%d", id, i),
+				Body: &eventsv1.MatchFound{CandidateId: id, Score: int32(i)}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, bus.StreamMatches, jetstream.ConsumerConfig{Durable: "keyed", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	seen := map[string][]int32{}
+	busy := map[string]bool{}
+	var handled, overlaps, most, inFlight atomic.Int32
+	c, err := bus.Consume(cons, logging.Discard(), func(_ context.Context, msg jetstream.Msg) error {
+		var m eventsv1.MatchFound
+		if err := proto.Unmarshal(msg.Data(), &m); err != nil {
+			return err
+		}
+		mu.Lock()
+		if busy[m.CandidateId] {
+			overlaps.Add(1)
+		}
+		busy[m.CandidateId] = true
+		mu.Unlock()
+		if cur := inFlight.Add(1); cur > most.Load() {
+			most.Store(cur)
+		}
+		time.Sleep(time.Millisecond)
+		inFlight.Add(-1)
+		mu.Lock()
+		busy[m.CandidateId] = false
+		seen[m.CandidateId] = append(seen[m.CandidateId], m.Score)
+		mu.Unlock()
+		handled.Add(1)
+		return nil
+	}, bus.ConsumeOptions{Workers: 4, Key: bus.BySubject})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for handled.Load() < keys*each && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := c.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if overlaps.Load() != 0 {
+		t.Fatalf("%d messages of a key handled while another of it was", overlaps.Load())
+	}
+	for k, scores := range seen {
+		for i, s := range scores {
+			if s != int32(i) {
+				t.Fatalf("key %s handled out of order: %v", k, scores)
+			}
+		}
+	}
+	if handled.Load() != keys*each || most.Load() < 2 {
+		t.Fatalf("handled %d, at most %d at once", handled.Load(), most.Load())
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"sync"
 	"time"
@@ -59,7 +60,15 @@ type ConsumeOptions struct {
 	Tracer trace.Tracer
 	// Metrics, when set, measures the consumer.
 	Metrics *ConsumerMetrics
+	// Key, when set with Workers > 1, sends the messages of one key to one
+	// worker, so that they are handled one after another in stream order
+	// while other keys' go side by side. The subject of a KV change is the
+	// natural key.
+	Key func(jetstream.Msg) string
 }
+
+// BySubject keys messages by subject.
+func BySubject(msg jetstream.Msg) string { return msg.Subject() }
 
 func (o *ConsumeOptions) setDefaults() {
 	if o.Workers < 1 {
@@ -82,7 +91,7 @@ type Consumption struct {
 	name string
 	log  *slog.Logger
 	cc   jetstream.ConsumeContext
-	work chan jetstream.Msg
+	work []chan jetstream.Msg
 	wg   sync.WaitGroup
 	// base is the context of handler calls; cancelled only when Stop gives up.
 	base   context.Context
@@ -97,15 +106,31 @@ func Consume(cons jetstream.Consumer, log *slog.Logger, h Handler, opts ConsumeO
 	c.base, c.cancel = context.WithCancel(context.Background())
 	handle := func(msg jetstream.Msg) { c.handle(msg, h, opts) }
 	if opts.Workers > 1 {
-		c.work = make(chan jetstream.Msg)
-		for range opts.Workers {
+		// Unkeyed, every worker takes from one queue; keyed, each has its
+		// own.
+		queues := 1
+		if opts.Key != nil {
+			queues = opts.Workers
+		}
+		for range queues {
+			c.work = append(c.work, make(chan jetstream.Msg))
+		}
+		for i := range opts.Workers {
+			q := c.work[i%queues]
 			c.wg.Go(func() {
-				for msg := range c.work {
+				for msg := range q {
 					c.handle(msg, h, opts)
 				}
 			})
 		}
-		handle = func(msg jetstream.Msg) { c.work <- msg }
+		handle = func(msg jetstream.Msg) { c.work[0] <- msg }
+		if opts.Key != nil {
+			handle = func(msg jetstream.Msg) {
+				f := fnv.New32a()
+				_, _ = f.Write([]byte(opts.Key(msg)))
+				c.work[f.Sum32()%uint32(queues)] <- msg
+			}
+		}
 	}
 	cc, err := cons.Consume(handle,
 		jetstream.PullMaxMessages(max(64, 2*opts.Workers)),
@@ -118,10 +143,7 @@ func Consume(cons jetstream.Consumer, log *slog.Logger, h Handler, opts ConsumeO
 		}))
 	if err != nil {
 		c.cancel()
-		if c.work != nil {
-			close(c.work)
-			c.wg.Wait()
-		}
+		c.closeWork()
 		return nil, fmt.Errorf("consume %s: %w", name, err)
 	}
 	c.cc = cc
@@ -223,10 +245,15 @@ func (c *Consumption) Stop(ctx context.Context) error {
 		<-c.cc.Closed()
 		err = fmt.Errorf("stop %s: %w", c.name, ctx.Err())
 	}
-	if c.work != nil {
-		close(c.work)
-		c.wg.Wait()
-	}
+	c.closeWork()
 	c.cancel()
 	return err
+}
+
+// closeWork ends the workers once they have handled what is queued.
+func (c *Consumption) closeWork() {
+	for _, q := range c.work {
+		close(q)
+	}
+	c.wg.Wait()
 }

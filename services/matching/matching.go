@@ -60,10 +60,13 @@ type Config struct {
 	Partitions partition.Set
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client.
 	TrustedProxies []string
+	// Workers handle changes side by side, each vacancy's or candidate's
+	// in order. Default: 8.
+	Workers int
 }
 
-// ConfigFromEnv reads HTTP_ADDR, MATCHING_PARTITIONS, TRUSTED_PROXIES and
-// the NATS and Redis settings.
+// ConfigFromEnv reads HTTP_ADDR, MATCHING_PARTITIONS, TRUSTED_PROXIES,
+// MATCHING_WORKERS and the NATS and Redis settings.
 func ConfigFromEnv(r *config.Reader) (Config, error) {
 	parts, err := partition.Parse(r.String("MATCHING_PARTITIONS", ""))
 	if err != nil {
@@ -75,6 +78,7 @@ func ConfigFromEnv(r *config.Reader) (Config, error) {
 		Redis:          redisclient.ConfigFromEnv(r),
 		Partitions:     parts,
 		TrustedProxies: r.List("TRUSTED_PROXIES", nil),
+		Workers:        r.Int("MATCHING_WORKERS", 8),
 	}, nil
 }
 
@@ -84,6 +88,9 @@ func (c *Config) setDefaults() {
 	}
 	if len(c.Partitions) == 0 {
 		c.Partitions = partition.All()
+	}
+	if c.Workers <= 0 {
+		c.Workers = 8
 	}
 }
 
@@ -217,7 +224,9 @@ func (s *Service) Start(ctx context.Context) error {
 	if err != nil {
 		return errors.Join(err, s.micro.Stop())
 	}
-	opts := bus.ConsumeOptions{Tracer: s.tracer, Metrics: bus.NewConsumerMetrics(s.registry)}
+	// Changes of different vacancies (or candidates) are handled side by
+	// side; the changes of one, in order, by one worker.
+	opts := bus.ConsumeOptions{Tracer: s.tracer, Metrics: bus.NewConsumerMetrics(s.registry), Workers: s.cfg.Workers, Key: bus.BySubject}
 	for i, h := range []bus.Handler{s.onVacancy, s.onCandidate} {
 		cc, err := bus.Consume(consumers[i], s.log, h, opts)
 		if err != nil {

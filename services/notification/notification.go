@@ -356,7 +356,7 @@ func (s *Service) Start(ctx context.Context) error {
 		{bus.StreamMatches, jetstream.ConsumerConfig{
 			Durable: "notification-matches", Description: "notification: fan a match out into deliveries",
 			AckWait: time.Minute, MaxAckPending: 1024,
-		}, s.onMatch, 4},
+		}, s.onMatch, 16},
 		{StreamDeliveries, jetstream.ConsumerConfig{
 			Durable: "notification-deliveries", Description: "notification: send deliveries on every channel",
 			// Longer than a send may take, so that a slow endpoint's
