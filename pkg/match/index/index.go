@@ -273,63 +273,44 @@ func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []H
 	case y > 0:
 		terms = append(terms, b.yearsAtLeast[y])
 	}
-	// Those who fit on every count but place, as a dense bitset (a bit a
-	// slot: a test per candidate is one word load); then the members of
-	// each cell near enough for its radius class, tested against it (slots
-	// are in Morton order, so a cell is a few runs of slots and its tests
-	// hit the same words).
-	acc := roaring.FastAnd(terms...)
-	if acc.IsEmpty() {
-		return nil
-	}
-	fits := acc.ToDense()
-	site := geo.Point{Lat: x.lat, Lon: x.lon}
-	out := make([]Hit, 0, 256)
-	buf := make([]uint32, 256)
-	visit := func(bm *roaring.Bitmap, relocating bool) bool {
-		it := bm.ManyIterator()
-		for n := it.NextMany(buf); n > 0; n = it.NextMany(buf) {
-			for _, slot := range buf[:n] {
-				if w := int(slot >> 6); w >= len(fits) || fits[w]&(1<<(slot&63)) == 0 {
-					continue
-				}
-				if limit > 0 && len(out) >= limit {
-					return false
-				}
-				c := &ix.cands[slot]
-				if (c.flags&flagRelocate != 0) != relocating {
-					continue // met through the relocate bitmap, or to be
-				}
-				if exactALevels && int(c.aLevelCount) < int(r.GetMinALevels()) || exactYears && c.years < r.GetMinYearsExperience() {
-					continue
-				}
-				if !relocating && surelyBeyond(c, &x) {
-					continue
-				}
-				d := match.DistanceTenthsCos(geo.Point{Lat: c.lat, Lon: c.lon}, site, c.cosLat, x.cosLat)
-				if d > int64(c.radius)*10 && !relocating {
-					continue
-				}
-				out = append(out, Hit{ID: ix.candIDs[slot], Score: fit(c, &x, d, nowMs).Score(), DistanceTenths: d, ClosesAtUnixMs: x.closesAt})
-			}
-		}
-		return true
-	}
-	// Those who will relocate are few and live anywhere: their
-	// intersection is small, and its members are met directly.
-	if !visit(roaring.And(acc, b.relocate), true) {
-		return out
-	}
+	// Where the fitting candidates can live: near enough for their radius
+	// class, or anywhere if they will relocate.
+	near := []*roaring.Bitmap{b.relocate}
 	for class := range radiusClasses {
 		cells := b.cells[class]
 		if len(cells) == 0 {
 			continue
 		}
 		for _, key := range neighbours(x.lat, x.lon, uint8(class)) {
-			if bm, ok := cells[key]; ok && !visit(bm, false) {
-				return out
+			if bm, ok := cells[key]; ok {
+				near = append(near, bm)
 			}
 		}
+	}
+	acc := roaring.FastOr(near...)
+	for _, t := range terms {
+		acc.And(t)
+		if acc.IsEmpty() {
+			return nil
+		}
+	}
+	site := geo.Point{Lat: x.lat, Lon: x.lon}
+	out := make([]Hit, 0, acc.GetCardinality())
+	it := acc.Iterator()
+	for it.HasNext() && (limit == 0 || len(out) < limit) {
+		slot := it.Next()
+		c := &ix.cands[slot]
+		if exactALevels && int(c.aLevelCount) < int(r.GetMinALevels()) || exactYears && c.years < r.GetMinYearsExperience() {
+			continue
+		}
+		if c.flags&flagRelocate == 0 && surelyBeyond(c, &x) {
+			continue
+		}
+		d := match.DistanceTenthsCos(geo.Point{Lat: c.lat, Lon: c.lon}, site, c.cosLat, x.cosLat)
+		if d > int64(c.radius)*10 && c.flags&flagRelocate == 0 {
+			continue
+		}
+		out = append(out, Hit{ID: ix.candIDs[slot], Score: fit(c, &x, d, nowMs).Score(), DistanceTenths: d, ClosesAtUnixMs: x.closesAt})
 	}
 	return out
 }
