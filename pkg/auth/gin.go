@@ -81,6 +81,12 @@ func (v *Candidates) Verify(ctx context.Context, token, candidateID string) (*ev
 	}
 	var rec eventsv1.CandidateChanged
 	rev, err := v.store.Get(ctx, partition.Key(candidateID), &rec)
+	if errors.Is(err, bus.ErrNotFound) || err == nil && !Matches(rec.GetTokenHash(), cred.Secret) {
+		// A replica may not have the newest write yet (a sign-up or a new
+		// token a moment ago): the stream's leader decides before a refusal.
+		rec.Reset()
+		rev, err = v.store.GetFromLeader(ctx, partition.Key(candidateID), &rec)
+	}
 	if errors.Is(err, bus.ErrNotFound) {
 		return nil, 0, problem.New(problem.Unauthenticated, "the candidate token is not valid")
 	}

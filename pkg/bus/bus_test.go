@@ -354,3 +354,32 @@ func TestConsumeKeyedWorkers(t *testing.T) {
 		t.Fatalf("handled %d, at most %d at once", handled.Load(), most.Load())
 	}
 }
+
+// TestGetFromLeader reads records, deletions and purges the way the stream
+// leader has them.
+func TestGetFromLeader(t *testing.T) {
+	t.Parallel()
+	js, pub := setup(t)
+	ctx := t.Context()
+	s, err := bus.NewStore(ctx, js, pub, bus.BucketCandidates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got eventsv1.CandidateChanged
+	if _, err := s.GetFromLeader(ctx, "p01.cnone", &got); !errors.Is(err, bus.ErrNotFound) {
+		t.Fatalf("a key never written: %v", err)
+	}
+	rev, err := s.Create(ctx, "p01.cone", "create-one", &eventsv1.CandidateChanged{Candidate: &eventsv1.Candidate{Id: "cone"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.GetFromLeader(ctx, "p01.cone", &got); err != nil || r != rev || got.GetCandidate().GetId() != "cone" {
+		t.Fatalf("read %v %d %v, want revision %d", err, r, &got, rev)
+	}
+	if err := s.Erase(ctx, "p01.cone"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetFromLeader(ctx, "p01.cone", &got); !errors.Is(err, bus.ErrNotFound) {
+		t.Fatalf("an erased key: %v", err)
+	}
+}

@@ -4,10 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 )
@@ -20,6 +23,7 @@ type Store struct {
 	stream jetstream.Stream
 	pub    *Publisher
 	bucket string
+	nc     *nats.Conn
 }
 
 // NewStore returns a Store over bucket.
@@ -32,7 +36,7 @@ func NewStore(ctx context.Context, js jetstream.JetStream, pub *Publisher, bucke
 	if err != nil {
 		return nil, fmt.Errorf("open bucket %s: %w", bucket, err)
 	}
-	return &Store{kv: kv, stream: stream, pub: pub, bucket: bucket}, nil
+	return &Store{kv: kv, stream: stream, pub: pub, bucket: bucket, nc: js.Conn()}, nil
 }
 
 // Bucket returns the bucket's name.
@@ -67,6 +71,50 @@ func (s *Store) GetEncoded(ctx context.Context, key string) ([]byte, uint64, err
 		return nil, 0, fmt.Errorf("get %s %s: %w", s.bucket, key, err)
 	}
 	return e.Value(), e.Revision(), nil
+}
+
+// GetFromLeader is Get, read by the stream's leader. A replicated bucket
+// answers Get (a direct get) from any replica, which may not have the
+// newest write yet; the leader has every acknowledged one. For a read that
+// must see a write another process has just been told succeeded (a
+// sign-up's token, checked by another service a moment later). The
+// client's stream message API would itself take the direct path, so the
+// request is made here.
+func (s *Store) GetFromLeader(ctx context.Context, key string, into proto.Message) (uint64, error) {
+	req, _ := json.Marshal(map[string]string{"last_by_subj": s.Subject(key)})
+	msg, err := s.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+KVStream(s.bucket), req)
+	if err != nil {
+		return 0, fmt.Errorf("get %s %s from the leader: %w", s.bucket, key, err)
+	}
+	var resp struct {
+		Message *struct {
+			Seq  uint64 `json:"seq"`
+			Hdrs []byte `json:"hdrs"`
+			Data []byte `json:"data"`
+		} `json:"message"`
+		Error *struct {
+			Code        int    `json:"code"`
+			Description string `json:"description"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(msg.Data, &resp); err != nil {
+		return 0, fmt.Errorf("get %s %s from the leader: %w", s.bucket, key, err)
+	}
+	switch {
+	case resp.Error != nil && resp.Error.Code == 404:
+		return 0, fmt.Errorf("get %s %s: %w", s.bucket, key, ErrNotFound)
+	case resp.Error != nil:
+		return 0, fmt.Errorf("get %s %s from the leader: %s", s.bucket, key, resp.Error.Description)
+	case resp.Message == nil:
+		return 0, fmt.Errorf("get %s %s from the leader: no message in the answer", s.bucket, key)
+	}
+	if h := string(resp.Message.Hdrs); strings.Contains(h, "KV-Operation: DEL") || strings.Contains(h, "KV-Operation: PURGE") {
+		return 0, fmt.Errorf("get %s %s: %w", s.bucket, key, ErrNotFound)
+	}
+	if err := proto.Unmarshal(resp.Message.Data, into); err != nil {
+		return 0, fmt.Errorf("decode %s %s: %w", s.bucket, key, err)
+	}
+	return resp.Message.Seq, nil
 }
 
 // Create stores rec under key if no live record has it, and returns the new

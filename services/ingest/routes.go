@@ -66,6 +66,16 @@ func with(chain []gin.HandlerFunc, more ...gin.HandlerFunc) []gin.HandlerFunc {
 }
 
 // requireTrust admits requests bearing a live API key of a trust.
+// hasKey reports whether t holds the live key cred presents.
+func hasKey(t *eventsv1.Trust, cred auth.Credential) bool {
+	for _, k := range t.GetApiKeys() {
+		if k.GetId() == cred.KeyID && k.GetRevokedAtUnixMs() == 0 && auth.Matches(k.GetSecretHash(), cred.Secret) {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Service) requireTrust(c *gin.Context) {
 	tok, ok := auth.Bearer(c.GetHeader("Authorization"))
 	if !ok {
@@ -83,6 +93,12 @@ func (s *Service) requireTrust(c *gin.Context) {
 	}
 	var t eventsv1.Trust
 	_, err = s.trusts.Get(c.Request.Context(), cred.Owner, &t)
+	if errors.Is(err, bus.ErrNotFound) || err == nil && !hasKey(&t, cred) {
+		// A replica may not have a trust or key made a moment ago: the
+		// stream's leader decides before a refusal.
+		t.Reset()
+		_, err = s.trusts.GetFromLeader(c.Request.Context(), cred.Owner, &t)
+	}
 	if errors.Is(err, bus.ErrNotFound) {
 		httpserver.Fail(c, problem.New(problem.Unauthenticated, "the API key is not valid"))
 		return
@@ -91,15 +107,13 @@ func (s *Service) requireTrust(c *gin.Context) {
 		httpserver.Fail(c, problem.Wrap(problem.Unavailable, err, "keys cannot be checked just now"))
 		return
 	}
-	for _, k := range t.GetApiKeys() {
-		if k.GetId() == cred.KeyID && k.GetRevokedAtUnixMs() == 0 && auth.Matches(k.GetSecretHash(), cred.Secret) {
-			c.Set(auth.ContextTrust, &t)
-			c.Set(auth.ContextActor, "trust:"+t.GetCode()+"/"+k.GetId())
-			c.Next()
-			return
-		}
+	if !hasKey(&t, cred) {
+		httpserver.Fail(c, problem.New(problem.Unauthenticated, "the API key is not valid or was revoked"))
+		return
 	}
-	httpserver.Fail(c, problem.New(problem.Unauthenticated, "the API key is not valid or was revoked"))
+	c.Set(auth.ContextTrust, &t)
+	c.Set(auth.ContextActor, "trust:"+t.GetCode()+"/"+cred.KeyID)
+	c.Next()
 }
 
 func trustOf(c *gin.Context) *eventsv1.Trust {

@@ -256,9 +256,22 @@ func (s *Service) record(ctx context.Context, d *eventsv1.Delivery, sub *eventsv
 	return s.pub.PublishAll(ctx, msgs)
 }
 
+// readSubscriptions reads a candidate's subscriptions. A replicated bucket
+// answers from any replica, which may not have a subscription made a
+// moment ago; before a match or a delivery is dropped for want of one, the
+// stream's leader is asked.
+func (s *Service) readSubscriptions(ctx context.Context, candidateID string, into *eventsv1.Subscriptions) error {
+	_, err := s.subscriptions.Get(ctx, candidateID, into)
+	if errors.Is(err, bus.ErrNotFound) {
+		into.Reset()
+		_, err = s.subscriptions.GetFromLeader(ctx, candidateID, into)
+	}
+	return err
+}
+
 func (s *Service) subscription(ctx context.Context, candidateID, id string) (*eventsv1.Subscription, error) {
 	var list eventsv1.Subscriptions
-	if _, err := s.subscriptions.Get(ctx, candidateID, &list); err != nil {
+	if err := s.readSubscriptions(ctx, candidateID, &list); err != nil {
 		return nil, err
 	}
 	for _, sub := range list.GetItems() {

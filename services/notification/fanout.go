@@ -82,7 +82,7 @@ func (s *Service) onMatch(ctx context.Context, msg jetstream.Msg) error {
 		return bus.Term(fmt.Errorf("decode match: %w", err))
 	}
 	var subs eventsv1.Subscriptions
-	if _, err := s.subscriptions.Get(ctx, m.GetCandidateId(), &subs); errors.Is(err, bus.ErrNotFound) {
+	if err := s.readSubscriptions(ctx, m.GetCandidateId(), &subs); errors.Is(err, bus.ErrNotFound) {
 		return nil
 	} else if err != nil {
 		return err
