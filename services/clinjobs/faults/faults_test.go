@@ -46,9 +46,10 @@ func stopFor(name string) fault {
 		if err := c.Stop(ctx, &timeout); err != nil {
 			t.Fatalf("stop %s: %v", name, err)
 		}
+		// Mended from another goroutine: Errorf, not Fatalf.
 		return func() {
 			if err := c.Start(ctx); err != nil {
-				t.Fatalf("start %s: %v", name, err)
+				t.Errorf("start %s: %v\n%s", name, err, logsOf(ctx, c))
 			}
 		}
 	}
