@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/clinjobs/clinjobs/pkg/testwait"
 	"github.com/clinjobs/clinjobs/pkg/bus"
 	"github.com/clinjobs/clinjobs/pkg/logging"
 	"github.com/clinjobs/clinjobs/pkg/natstest"
@@ -333,10 +334,7 @@ func TestConsumeKeyedWorkers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for handled.Load() < keys*each && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.Until(t, 10*time.Second, "every message handled", func() bool { return handled.Load() >= keys*each })
 	if err := c.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/clinjobs/clinjobs/pkg/testwait"
 	"github.com/clinjobs/clinjobs/pkg/auth"
 	"github.com/clinjobs/clinjobs/pkg/bus"
 	"github.com/clinjobs/clinjobs/pkg/logging"
@@ -121,13 +122,7 @@ func (r *replica) getWith(t *testing.T, path, token string, into any, header *ht
 
 func (w *world) eventually(cond func() bool, what string) {
 	w.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			w.t.Fatalf("not so after 15s: %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.Until(w.t, 15*time.Second, what, cond)
 }
 
 // candidate stores a clinical technologist living at lat, lon within 30 km

@@ -20,6 +20,7 @@ import (
 	smtp "github.com/emersion/go-smtp"
 
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
+	"github.com/clinjobs/clinjobs/pkg/testwait"
 	"github.com/clinjobs/clinjobs/services/notification"
 	mailcfg "github.com/clinjobs/clinjobs/services/notification/mail"
 )
@@ -149,7 +150,7 @@ func TestEmailAlertWithOneClickUnsubscribe(t *testing.T) {
 	v := vacancy(eventsv1.RoleFamily_ROLE_FAMILY_CLINICAL_TECHNOLOGIST, eventsv1.Band_BAND_5, h.clock.Now().Add(20*24*time.Hour))
 	v.Title = "Clinical technologist <renal> & dialysis"
 	h.match(cid, v, "")
-	eventually(t, 10*time.Second, "the email", func() bool { return len(mb.messages()) == 1 })
+	testwait.Until(t, 10*time.Second, "the email", func() bool { return len(mb.messages()) == 1 })
 	h.settled()
 	m := mb.messages()[0]
 	if got := m.Header.Get("To"); got != "ada@example.org" {
@@ -208,7 +209,7 @@ func TestEmailToAMailboxThatDoesNotExistIsADeadLetterAtOnce(t *testing.T) {
 	var dl struct {
 		DeadLetters []notification.DeadLetterView `json:"dead_letters"`
 	}
-	eventually(t, 10*time.Second, "a dead letter", func() bool {
+	testwait.Until(t, 10*time.Second, "a dead letter", func() bool {
 		return h.control("clinjobs.notification.deadletters.list", map[string]any{"endpoint": "smtp"}, &dl) == nil && len(dl.DeadLetters) == 1
 	})
 	if d := dl.DeadLetters[0]; d.Attempts != 1 || !strings.Contains(d.Reason, "550") {

@@ -22,6 +22,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/clinjobs/clinjobs/pkg/testwait"
 	"github.com/clinjobs/clinjobs/pkg/auth"
 	"github.com/clinjobs/clinjobs/pkg/bus"
 	"github.com/clinjobs/clinjobs/pkg/control"
@@ -231,7 +232,7 @@ func (h *harness) control(subject string, req, resp any) error {
 // settled waits until the service has nothing in hand or waiting.
 func (h *harness) settled() {
 	h.t.Helper()
-	eventually(h.t, 30*time.Second, "the service settles", func() bool {
+	testwait.Until(h.t, 30*time.Second, "the service settles", func() bool {
 		for stream, durable := range map[string]string{
 			bus.StreamMatches: "notification-matches", notification.StreamDeliveries: "notification-deliveries",
 		} {
@@ -248,16 +249,6 @@ func (h *harness) settled() {
 	})
 }
 
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting: %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // hook is one request a webhook receiver got.
 type hook struct {

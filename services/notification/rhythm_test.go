@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/clinjobs/clinjobs/pkg/testwait"
 	"github.com/clinjobs/clinjobs/pkg/bus"
 	"github.com/clinjobs/clinjobs/pkg/partition"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
@@ -67,7 +68,7 @@ func TestDailyDigestAcrossTheClockChange(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, 10*time.Second, "the digest", func() bool { return len(rc.got()) == 1 })
+	testwait.Until(t, 10*time.Second, "the digest", func() bool { return len(rc.got()) == 1 })
 	h.settled()
 	got := rc.got()
 	if len(got) != 1 {
@@ -81,7 +82,7 @@ func TestDailyDigestAcrossTheClockChange(t *testing.T) {
 	if err := h.svc.SendDueDigests(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the next day's digest", func() bool { return len(rc.got()) == 2 })
+	testwait.Until(t, 10*time.Second, "the next day's digest", func() bool { return len(rc.got()) == 2 })
 	if p := rc.got()[1].Payload; p.Data.Period != "2026-03-30" || len(p.Data.Matches) != 1 || p.Data.Matches[0].Vacancy.ID != late.GetId() {
 		t.Fatalf("second digest %+v", p)
 	}
@@ -110,7 +111,7 @@ func TestWeeklyEmailDigestGroupsByRoleAndClosingDate(t *testing.T) {
 	if err := h.svc.SendDueDigests(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the weekly digest", func() bool { return len(mb.messages()) == 1 })
+	testwait.Until(t, 10*time.Second, "the weekly digest", func() bool { return len(mb.messages()) == 1 })
 	h.settled()
 	if n := len(mb.messages()); n != 1 {
 		t.Fatalf("%d digests", n)
@@ -305,14 +306,26 @@ func TestClosingSoonReminderOnce(t *testing.T) {
 	h.match(other, v, "")
 	h.settled()
 	h.clock.Set(at(t, "2026-06-02T22:00:00Z")) // not yet two days before
-	time.Sleep(200 * time.Millisecond)
+	// The reminder is looked at again, twice, with the clock where it is.
+	seen := consumerInfo(t, h.js, notification.StreamReminders, "notification-reminders").Delivered.Consumer
+	testwait.Until(t, 10*time.Second, "the reminder looked at twice more", func() bool {
+		return consumerInfo(t, h.js, notification.StreamReminders, "notification-reminders").Delivered.Consumer >= seen+2
+	})
 	if n := len(rc.got()); n != 1 {
 		t.Fatalf("%d alerts before the reminder is due", n)
 	}
 	h.clock.Set(at(t, "2026-06-02T23:00:00Z"))
-	eventually(t, 10*time.Second, "the reminder", func() bool { return len(rc.got()) == 2 })
+	testwait.Until(t, 10*time.Second, "the reminder", func() bool { return len(rc.got()) == 2 })
+	// Done with: no reminder waits any more, and nothing is on its way.
+	testwait.Until(t, 10*time.Second, "no reminder left", func() bool {
+		st, err := h.js.Stream(t.Context(), notification.StreamReminders)
+		if err != nil {
+			return false
+		}
+		info, err := st.Info(t.Context())
+		return err == nil && info.State.Msgs == 0
+	})
 	h.settled()
-	time.Sleep(200 * time.Millisecond)
 	got := rc.got()
 	if len(got) != 2 || got[1].Payload.Type != notification.TypeClosingSoon || got[1].ID == got[0].ID {
 		t.Fatalf("alerts %+v", got)
@@ -330,7 +343,7 @@ func TestErasureForgetsTheCandidate(t *testing.T) {
 	h.subscribe(cid, token, map[string]any{"channel": "webhook", "url": rc.URL})
 	h.subscribe(cid, token, map[string]any{"channel": "webhook", "url": rc.URL, "rhythm": "weekly"})
 	h.match(cid, vacancy(eventsv1.RoleFamily_ROLE_FAMILY_ENGINEER, eventsv1.Band_BAND_6, h.clock.Now().Add(30*24*time.Hour)), "")
-	eventually(t, 10*time.Second, "the alert", func() bool { return len(rc.got()) == 1 })
+	testwait.Until(t, 10*time.Second, "the alert", func() bool { return len(rc.got()) == 1 })
 	h.settled()
 	keep, _ := h.candidate("grace@example.org")
 	kv, _ := h.js.KeyValue(t.Context(), bus.BucketCandidates)
@@ -338,7 +351,7 @@ func TestErasureForgetsTheCandidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, bucket := range []string{notification.BucketSubscriptions, notification.BucketAlerts, notification.BucketDigests} {
-		eventually(t, 10*time.Second, "nothing of the candidate in "+bucket, func() bool {
+		testwait.Until(t, 10*time.Second, "nothing of the candidate in "+bucket, func() bool {
 			kv, err := h.js.KeyValue(t.Context(), bucket)
 			if err != nil {
 				return false

@@ -1,6 +1,7 @@
 package notification_test
 
 import (
+	"github.com/clinjobs/clinjobs/pkg/testwait"
 	"github.com/clinjobs/clinjobs/pkg/openapi/openapitest"
 	"github.com/gin-gonic/gin"
 	"net/http"
@@ -23,7 +24,7 @@ func TestWebhookAlertArrivesOnceSignedPerSpec(t *testing.T) {
 	v := vacancy(eventsv1.RoleFamily_ROLE_FAMILY_ENGINEER, eventsv1.Band_BAND_6, h.clock.Now().Add(30*24*time.Hour))
 	h.match(cid, v, "")
 	h.match(cid, v, "") // the same announcement again, inside the duplicate window
-	eventually(t, 10*time.Second, "the alert arrives", func() bool { return len(rc.got()) == 1 })
+	testwait.Until(t, 10*time.Second, "the alert arrives", func() bool { return len(rc.got()) == 1 })
 	// Announced again past the duplicate window, as after a match lost and
 	// regained: the alerts record turns it away.
 	h.match(cid, v, "again")
@@ -132,7 +133,7 @@ func TestFiltersAndPause(t *testing.T) {
 		t.Fatalf("resume: %d %+v", code, out)
 	}
 	h.match(cid, vacancy(eventsv1.RoleFamily_ROLE_FAMILY_ENGINEER, eventsv1.Band_BAND_8A, closes), "")
-	eventually(t, 10*time.Second, "an alert after resuming", func() bool { return len(rc.got()) == 2 })
+	testwait.Until(t, 10*time.Second, "an alert after resuming", func() bool { return len(rc.got()) == 2 })
 	if code := h.call(http.MethodPatch, path, token, map[string]any{"min_band": "8b", "reminders": false}, &out); code != http.StatusOK ||
 		out.Subscription.MinBand != "8b" || out.Subscription.Reminders {
 		t.Fatalf("patch: %d %+v", code, out)
@@ -160,7 +161,7 @@ func TestRetriesThenDeadLetterThenReplay(t *testing.T) {
 		DeadLetters []notification.DeadLetterView `json:"dead_letters"`
 	}
 	var dl letters
-	eventually(t, 20*time.Second, "a dead letter", func() bool {
+	testwait.Until(t, 20*time.Second, "a dead letter", func() bool {
 		return h.control("clinjobs.notification.deadletters.list", map[string]any{}, &dl) == nil && len(dl.DeadLetters) == 1
 	})
 	hooks := rc.got()
@@ -179,7 +180,7 @@ func TestRetriesThenDeadLetterThenReplay(t *testing.T) {
 	if err := h.control("clinjobs.notification.deadletters.replay", map[string]any{"id": d.ID}, &replayed); err != nil || replayed.Replayed != 1 {
 		t.Fatalf("replay: %v %+v", err, replayed)
 	}
-	eventually(t, 10*time.Second, "the replayed alert", func() bool { return len(rc.got()) == 4 })
+	testwait.Until(t, 10*time.Second, "the replayed alert", func() bool { return len(rc.got()) == 4 })
 	h.settled()
 	if err := h.control("clinjobs.notification.deadletters.replay", map[string]any{"id": d.ID}, &replayed); err == nil {
 		t.Fatal("a second replay of a dead letter that is gone")
@@ -224,7 +225,7 @@ func TestPausedEndpointHoldsThenResumeReplays(t *testing.T) {
 	if err := h.control("clinjobs.notification.endpoints.resume", map[string]any{"endpoint": endpoint}, &resumed); err != nil || resumed.Replayed != 3 {
 		t.Fatalf("resume: %v %+v", err, resumed)
 	}
-	eventually(t, 10*time.Second, "the held alerts", func() bool { return len(rc.got()) == 3 })
+	testwait.Until(t, 10*time.Second, "the held alerts", func() bool { return len(rc.got()) == 3 })
 }
 
 // TestSlowEndpointHoldsOnlyItsOwn: an endpoint that does not answer ties up
@@ -265,9 +266,9 @@ func TestSlowEndpointHoldsOnlyItsOwn(t *testing.T) {
 	for range 10 {
 		h.match(a, vacancy(eventsv1.RoleFamily_ROLE_FAMILY_ENGINEER, eventsv1.Band_BAND_6, closes), "")
 	}
-	eventually(t, 10*time.Second, "the slow endpoint is busy", func() bool { return len(slow.got()) == 2 })
+	testwait.Until(t, 10*time.Second, "the slow endpoint is busy", func() bool { return len(slow.got()) == 2 })
 	h.match(b, vacancy(eventsv1.RoleFamily_ROLE_FAMILY_ENGINEER, eventsv1.Band_BAND_6, closes), "")
-	eventually(t, 10*time.Second, "the other candidate's alert", func() bool { return len(fast.got()) == 1 })
+	testwait.Until(t, 10*time.Second, "the other candidate's alert", func() bool { return len(fast.got()) == 1 })
 	slow.mu.Lock()
 	busy := most
 	slow.mu.Unlock()
@@ -275,7 +276,7 @@ func TestSlowEndpointHoldsOnlyItsOwn(t *testing.T) {
 		t.Fatalf("%d deliveries in flight to one endpoint, limit 2", busy)
 	}
 	close(release)
-	eventually(t, 20*time.Second, "the slow endpoint's alerts", func() bool { return len(slow.got()) == 10 })
+	testwait.Until(t, 20*time.Second, "the slow endpoint's alerts", func() bool { return len(slow.got()) == 10 })
 }
 
 func TestEveryRouteIsDocumented(t *testing.T) {

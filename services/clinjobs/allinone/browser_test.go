@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/clinjobs/clinjobs/pkg/logging"
+	"github.com/clinjobs/clinjobs/pkg/testwait"
 	"github.com/clinjobs/clinjobs/services/clinjobs/allinone"
 	"github.com/clinjobs/clinjobs/services/clinjobs/e2etest"
 )
@@ -73,19 +74,13 @@ func TestDashboardInABrowser(t *testing.T) {
 	}
 	waitFor := func(what, js string) {
 		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); ; {
+		testwait.Until(t, 30*time.Second, "the page to show "+what, func() bool {
 			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
 			if err != nil {
 				t.Fatalf("%s: %v", what, err)
 			}
-			if ok {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the page never showed %s", what)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+			return ok
+		})
 	}
 
 	if err := chromedp.Do(ctx,

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clinjobs/clinjobs/pkg/testwait"
 	"github.com/clinjobs/clinjobs/services/clinjobs/e2etest"
 )
 
@@ -145,14 +146,16 @@ func runScenario(t *testing.T, st *stack, rcv *e2etest.Receiver, n int, name str
 	var mu sync.Mutex
 	var accepted []string
 	var wg sync.WaitGroup
-	var mend func()
+	mended := make(chan struct{})
 	start := time.Now()
 	for i := range Vacancies {
+		// Posts go out on the clock's schedule, not after each answer.
 		time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / Rate)))
 		if i == Vacancies/3 {
-			mend = f(ctx, t, st)
+			mend := f(ctx, t, st)
 			go func() {
-				time.Sleep(hold)
+				defer close(mended)
+				time.Sleep(hold) // how long the fault lasts
 				mend()
 			}()
 		}
@@ -168,13 +171,11 @@ func runScenario(t *testing.T, st *stack, rcv *e2etest.Receiver, n int, name str
 		}()
 	}
 	wg.Wait()
-	time.Sleep(time.Until(start.Add(time.Duration(Vacancies)*time.Second/Rate + hold)))
+	<-mended
 	r := result{Scenario: name, Accepted: len(accepted), Expected: len(accepted) * Candidates}
 	settleStart := time.Now()
-	deadline := time.Now().Add(4 * time.Minute)
-	for len(rcv.Alerts())-before < r.Expected && time.Now().Before(deadline) {
-		time.Sleep(250 * time.Millisecond)
-	}
+	// What has not come in four minutes is counted lost, not failed here.
+	testwait.For(4*time.Minute, func() bool { return len(rcv.Alerts())-before >= r.Expected })
 	e2etest.Settled(t, st.anyNATS(ctx), 3*time.Minute)
 	r.Settle = time.Since(settleStart).Seconds()
 	want := map[string]bool{}
