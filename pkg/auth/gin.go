@@ -80,13 +80,11 @@ func (v *Candidates) Verify(ctx context.Context, token, candidateID string) (*ev
 		return nil, 0, problem.New(problem.NotFound, "no candidate %s", candidateID)
 	}
 	var rec eventsv1.CandidateChanged
-	rev, err := v.store.Get(ctx, partition.Key(candidateID), &rec)
-	if errors.Is(err, bus.ErrNotFound) || err == nil && !Matches(rec.GetTokenHash(), cred.Secret) {
-		// A replica may not have the newest write yet (a sign-up or a new
-		// token a moment ago): the stream's leader decides before a refusal.
-		rec.Reset()
-		rev, err = v.store.GetFromLeader(ctx, partition.Key(candidateID), &rec)
-	}
+	// A sign-up or a new token a moment ago may not have reached the
+	// replica that answers: the leader decides before a refusal.
+	rev, err := v.store.GetConfirmed(ctx, partition.Key(candidateID), &rec, func() bool {
+		return Matches(rec.GetTokenHash(), cred.Secret)
+	})
 	if errors.Is(err, bus.ErrNotFound) {
 		return nil, 0, problem.New(problem.Unauthenticated, "the candidate token is not valid")
 	}

@@ -16,10 +16,10 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/clinjobs/clinjobs/pkg/testwait"
 	"github.com/clinjobs/clinjobs/pkg/bus"
 	"github.com/clinjobs/clinjobs/pkg/logging"
 	"github.com/clinjobs/clinjobs/pkg/natstest"
+	"github.com/clinjobs/clinjobs/pkg/testwait"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 )
 

@@ -117,6 +117,20 @@ func (s *Store) GetFromLeader(ctx context.Context, key string, into proto.Messag
 	return resp.Message.Seq, nil
 }
 
+// GetConfirmed is Get for a read that must see a write just acknowledged
+// to someone else: when the replica that answers has no record of key, or
+// one that confirm refuses (a token that does not match), the stream's
+// leader is asked before the answer is believed. confirm sees into after
+// the first read; a nil confirm asks only on not found.
+func (s *Store) GetConfirmed(ctx context.Context, key string, into proto.Message, confirm func() bool) (uint64, error) {
+	rev, err := s.Get(ctx, key, into)
+	if errors.Is(err, ErrNotFound) || err == nil && confirm != nil && !confirm() {
+		proto.Reset(into)
+		rev, err = s.GetFromLeader(ctx, key, into)
+	}
+	return rev, err
+}
+
 // Create stores rec under key if no live record has it, and returns the new
 // revision, or ErrExists. A key whose last record was deleted may be created
 // again. msgID makes a retry of the same create land once.

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel/trace"
@@ -57,14 +56,7 @@ func runMain(ctx context.Context, name string, wire WireFunc) error {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		// Spans not yet exported go out before the process ends.
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := tracing.Shutdown(fctx); err != nil {
-			log.Warn("flush traces", "err", err)
-		}
-	}()
+	defer tracing.Flush(ctx, log)
 	w, err := wire(ctx, env, log, tracing.Provider)
 	if err != nil {
 		return err

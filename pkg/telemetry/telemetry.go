@@ -10,7 +10,9 @@ package telemetry
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel/attribute"
@@ -77,6 +79,17 @@ func (t *Tracing) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("flush traces: %w", err)
 	}
 	return nil
+}
+
+// Flush sends the spans not yet exported before a process ends, giving
+// the collector a few seconds, and logs what it could not send. For a
+// deferred call at the end of main.
+func (t *Tracing) Flush(ctx context.Context, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := t.Shutdown(ctx); err != nil {
+		log.Warn("flush traces", "err", err)
+	}
 }
 
 // Tracer returns the tracer of a component from provider, or a no-op one

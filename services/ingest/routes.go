@@ -92,13 +92,9 @@ func (s *Service) requireTrust(c *gin.Context) {
 		return
 	}
 	var t eventsv1.Trust
-	_, err = s.trusts.Get(c.Request.Context(), cred.Owner, &t)
-	if errors.Is(err, bus.ErrNotFound) || err == nil && !hasKey(&t, cred) {
-		// A replica may not have a trust or key made a moment ago: the
-		// stream's leader decides before a refusal.
-		t.Reset()
-		_, err = s.trusts.GetFromLeader(c.Request.Context(), cred.Owner, &t)
-	}
+	// A trust or key made a moment ago may not have reached the replica
+	// that answers: the leader decides before a refusal.
+	_, err = s.trusts.GetConfirmed(c.Request.Context(), cred.Owner, &t, func() bool { return hasKey(&t, cred) })
 	if errors.Is(err, bus.ErrNotFound) {
 		httpserver.Fail(c, problem.New(problem.Unauthenticated, "the API key is not valid"))
 		return

@@ -16,7 +16,6 @@ import (
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/clinjobs/clinjobs/pkg/testwait"
 	"github.com/clinjobs/clinjobs/pkg/auth"
 	"github.com/clinjobs/clinjobs/pkg/bus"
 	"github.com/clinjobs/clinjobs/pkg/logging"
@@ -24,6 +23,7 @@ import (
 	"github.com/clinjobs/clinjobs/pkg/natstest"
 	"github.com/clinjobs/clinjobs/pkg/openapi/openapitest"
 	"github.com/clinjobs/clinjobs/pkg/partition"
+	"github.com/clinjobs/clinjobs/pkg/testwait"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 	"github.com/clinjobs/clinjobs/services/matching"
 )

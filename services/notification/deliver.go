@@ -261,11 +261,7 @@ func (s *Service) record(ctx context.Context, d *eventsv1.Delivery, sub *eventsv
 // moment ago; before a match or a delivery is dropped for want of one, the
 // stream's leader is asked.
 func (s *Service) readSubscriptions(ctx context.Context, candidateID string, into *eventsv1.Subscriptions) error {
-	_, err := s.subscriptions.Get(ctx, candidateID, into)
-	if errors.Is(err, bus.ErrNotFound) {
-		into.Reset()
-		_, err = s.subscriptions.GetFromLeader(ctx, candidateID, into)
-	}
+	_, err := s.subscriptions.GetConfirmed(ctx, candidateID, into, nil)
 	return err
 }
 

@@ -19,8 +19,8 @@ import (
 
 	smtp "github.com/emersion/go-smtp"
 
-	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 	"github.com/clinjobs/clinjobs/pkg/testwait"
+	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 	"github.com/clinjobs/clinjobs/services/notification"
 	mailcfg "github.com/clinjobs/clinjobs/services/notification/mail"
 )

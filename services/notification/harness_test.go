@@ -22,7 +22,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/clinjobs/clinjobs/pkg/testwait"
 	"github.com/clinjobs/clinjobs/pkg/auth"
 	"github.com/clinjobs/clinjobs/pkg/bus"
 	"github.com/clinjobs/clinjobs/pkg/control"
@@ -30,6 +29,7 @@ import (
 	"github.com/clinjobs/clinjobs/pkg/natstest"
 	"github.com/clinjobs/clinjobs/pkg/openapi/openapitest"
 	"github.com/clinjobs/clinjobs/pkg/partition"
+	"github.com/clinjobs/clinjobs/pkg/testwait"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 	"github.com/clinjobs/clinjobs/services/notification"
 )
@@ -248,7 +248,6 @@ func (h *harness) settled() {
 		return true
 	})
 }
-
 
 // hook is one request a webhook receiver got.
 type hook struct {

@@ -13,9 +13,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/clinjobs/clinjobs/pkg/testwait"
 	"github.com/clinjobs/clinjobs/pkg/bus"
 	"github.com/clinjobs/clinjobs/pkg/partition"
+	"github.com/clinjobs/clinjobs/pkg/testwait"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 	"github.com/clinjobs/clinjobs/services/notification"
 )

@@ -1,8 +1,8 @@
 package notification_test
 
 import (
-	"github.com/clinjobs/clinjobs/pkg/testwait"
 	"github.com/clinjobs/clinjobs/pkg/openapi/openapitest"
+	"github.com/clinjobs/clinjobs/pkg/testwait"
 	"github.com/gin-gonic/gin"
 	"net/http"
 	"testing"

@@ -48,23 +48,7 @@ func (ix *Index) Load(b *Builder) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	for i := range b.recs {
-		r := &b.recs[i]
-		slot, ok := ix.candSlot[r.id]
-		switch {
-		case ok && ix.cands[slot].rev > r.x.rev:
-			continue
-		case ok:
-			ix.cb.remove(slot, &ix.cands[slot])
-		case len(ix.candFree) > 0:
-			slot = ix.candFree[len(ix.candFree)-1]
-			ix.candFree = ix.candFree[:len(ix.candFree)-1]
-		default:
-			slot = uint32(len(ix.cands))
-			ix.cands = append(ix.cands, cand{})
-			ix.candIDs = append(ix.candIDs, "")
-		}
-		ix.cands[slot], ix.candIDs[slot], ix.candSlot[r.id] = r.x, r.id, slot
-		ix.cb.add(slot, &ix.cands[slot])
+		ix.place(b.recs[i].id, b.recs[i].x)
 	}
 	b.recs = nil
 }

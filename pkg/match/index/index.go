@@ -58,10 +58,16 @@ func (ix *Index) PutCandidate(c *eventsv1.Candidate, rev uint64) bool {
 	// A copy: the index must not keep the whole record alive through a
 	// string pointing into it.
 	id := strings.Clone(c.GetId())
-	x := compactCandidate(c, rev)
+	return ix.place(id, compactCandidate(c, rev))
+}
+
+// place puts a candidate in its slot (the one it had, a free one or a new
+// one) unless the index holds a later revision of them, and reports
+// whether it did. ix.mu is held.
+func (ix *Index) place(id string, x cand) bool {
 	slot, ok := ix.candSlot[id]
 	switch {
-	case ok && ix.cands[slot].rev > rev:
+	case ok && ix.cands[slot].rev > x.rev:
 		return false
 	case ok:
 		ix.cb.remove(slot, &ix.cands[slot])
@@ -74,7 +80,7 @@ func (ix *Index) PutCandidate(c *eventsv1.Candidate, rev uint64) bool {
 		ix.candIDs = append(ix.candIDs, "")
 	}
 	ix.cands[slot], ix.candIDs[slot], ix.candSlot[id] = x, id, slot
-	ix.cb.add(slot, &x)
+	ix.cb.add(slot, &ix.cands[slot])
 	return true
 }
 

@@ -14,16 +14,20 @@ import (
 // start runs the all-in-one on dir, on free ports, until the test ends.
 func start(t *testing.T, dir string, services ...string) (*allinone.System, e2etest.API) {
 	t.Helper()
-	sys, err := allinone.Start(context.Background(), allinone.Config{
-		DataDir:              dir,
-		NATSPort:             -1,
-		IngestAddr:           "127.0.0.1:0",
-		MatchingAddr:         "127.0.0.1:0",
-		NotificationAddr:     "127.0.0.1:0",
-		DashboardAddr:        "127.0.0.1:0",
-		AllowPrivateWebhooks: true,
-		Services:             services,
-	}, logging.Discard())
+	return startWith(t, allinone.Config{DataDir: dir, Services: services})
+}
+
+// startWith starts the all-in-one with cfg on loopback, every API on a
+// port of its own choosing and private webhooks allowed, and stops it when
+// t ends.
+func startWith(t *testing.T, cfg allinone.Config) (*allinone.System, e2etest.API) {
+	t.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	cfg.NATSPort, cfg.AllowPrivateWebhooks = -1, true
+	cfg.IngestAddr, cfg.MatchingAddr, cfg.NotificationAddr, cfg.DashboardAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	sys, err := allinone.Start(context.Background(), cfg, logging.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}

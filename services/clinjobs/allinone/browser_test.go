@@ -15,7 +15,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/clinjobs/clinjobs/pkg/logging"
 	"github.com/clinjobs/clinjobs/pkg/testwait"
 	"github.com/clinjobs/clinjobs/services/clinjobs/allinone"
 	"github.com/clinjobs/clinjobs/services/clinjobs/e2etest"
@@ -32,17 +31,7 @@ func TestDashboardInABrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal("Debian's chromium is needed (apt-get install chromium; make test and .ci/run install it)")
 	}
-	sys, err := allinone.Start(context.Background(), allinone.Config{
-		DataDir: t.TempDir(), NATSPort: -1, IngestAddr: "127.0.0.1:0", MatchingAddr: "127.0.0.1:0",
-		NotificationAddr: "127.0.0.1:0", DashboardAddr: "127.0.0.1:0", AllowPrivateWebhooks: true,
-		DeliveryRetries: []time.Duration{50 * time.Millisecond},
-	}, logging.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sys.Stop() })
-	api := e2etest.API{Ingest: sys.URL("ingest"), Matching: sys.URL("matching"), Notification: sys.URL("notification"),
-		Dashboard: sys.URL("dashboard"), OperatorKey: sys.OperatorKey}
+	sys, api := startWith(t, allinone.Config{DeliveryRetries: []time.Duration{50 * time.Millisecond}})
 	var failing atomic.Bool
 	var delivered atomic.Int32
 	failing.Store(true)

@@ -13,7 +13,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/clinjobs/clinjobs/pkg/bus"
-	"github.com/clinjobs/clinjobs/pkg/logging"
 	"github.com/clinjobs/clinjobs/pkg/partition"
 	"github.com/clinjobs/clinjobs/pkg/redisclient"
 	"github.com/clinjobs/clinjobs/pkg/redistest"
@@ -26,17 +25,7 @@ import (
 func TestErasureLeavesNothing(t *testing.T) {
 	t.Parallel()
 	r := redistest.Start(t)
-	sys, err := allinone.Start(context.Background(), allinone.Config{
-		DataDir: t.TempDir(), NATSPort: -1, IngestAddr: "127.0.0.1:0", MatchingAddr: "127.0.0.1:0",
-		NotificationAddr: "127.0.0.1:0", DashboardAddr: "127.0.0.1:0", AllowPrivateWebhooks: true,
-		Redis: redisclient.Config{Addrs: []string{r.Addr}},
-	}, logging.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sys.Stop() })
-	api := e2etest.API{Ingest: sys.URL("ingest"), Matching: sys.URL("matching"), Notification: sys.URL("notification"),
-		Dashboard: sys.URL("dashboard"), OperatorKey: sys.OperatorKey}
+	sys, api := startWith(t, allinone.Config{Redis: redisclient.Config{Addrs: []string{r.Addr}}})
 	rcv := e2etest.NewReceiver(t, "127.0.0.1:0")
 	key := api.CreateTrust(t, "RJ1", "Guy's and St Thomas'")
 

@@ -17,7 +17,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/clinjobs/clinjobs/pkg/logging"
 	"github.com/clinjobs/clinjobs/services/clinjobs/allinone"
 	"github.com/clinjobs/clinjobs/services/clinjobs/e2etest"
 )
@@ -32,16 +31,7 @@ func TestOneTraceFromPostToAlert(t *testing.T) {
 	spans := tracetest.NewSpanRecorder()
 	provider := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 	t.Cleanup(func() { _ = provider.Shutdown(context.Background()) })
-	sys, err := allinone.Start(context.Background(), allinone.Config{
-		DataDir: t.TempDir(), NATSPort: -1, IngestAddr: "127.0.0.1:0", MatchingAddr: "127.0.0.1:0",
-		NotificationAddr: "127.0.0.1:0", DashboardAddr: "127.0.0.1:0", AllowPrivateWebhooks: true, Tracer: provider,
-	}, logging.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sys.Stop() })
-	api := e2etest.API{Ingest: sys.URL("ingest"), Matching: sys.URL("matching"), Notification: sys.URL("notification"),
-		Dashboard: sys.URL("dashboard"), OperatorKey: sys.OperatorKey}
+	sys, api := startWith(t, allinone.Config{Tracer: provider})
 
 	var mu sync.Mutex
 	var parents []string

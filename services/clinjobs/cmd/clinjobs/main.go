@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/clinjobs/clinjobs/pkg/buildinfo"
 	"github.com/clinjobs/clinjobs/pkg/config"
@@ -65,13 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := tracing.Shutdown(fctx); err != nil {
-			log.Warn("flush traces", "err", err)
-		}
-	}()
+	defer tracing.Flush(ctx, log)
 	cfg.Tracer = tracing.Provider
 	sys, err := allinone.Start(ctx, cfg, log)
 	if err != nil {
