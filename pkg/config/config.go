@@ -110,6 +110,26 @@ func (r *Reader) Duration(key string, def time.Duration) time.Duration {
 	return d
 }
 
+// Durations returns the comma-separated durations of key (such as
+// 10s,1m,5m), or def when unset. A list with a malformed or non-positive
+// entry is an error, not a shorter list.
+func (r *Reader) Durations(key string, def []time.Duration) []time.Duration {
+	items := r.List(key, nil)
+	if items == nil {
+		return def
+	}
+	out := make([]time.Duration, 0, len(items))
+	for _, s := range items {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			r.fail(key, s, errors.New("not a positive duration"))
+			return def
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
 // Err returns every malformed value read so far, joined, or nil.
 func (r *Reader) Err() error {
 	return errors.Join(r.errs...)

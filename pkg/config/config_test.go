@@ -19,6 +19,9 @@ func TestReader(t *testing.T) {
 		"EMPTY":   "",
 		"BADINT":  "seven",
 		"BADBOOL": "perhaps",
+		"RETRIES": "2s, 1m",
+		"BADLIST": "2s,soon",
+		"NEGLIST": "2s,-1s",
 	}))
 	if got := r.String("NAME", "x"); got != "ingest" {
 		t.Errorf("String = %q", got)
@@ -38,6 +41,12 @@ func TestReader(t *testing.T) {
 	if got := r.Duration("WAIT", time.Second); got != 250*time.Millisecond {
 		t.Errorf("Duration = %s", got)
 	}
+	if got := r.Durations("RETRIES", nil); len(got) != 2 || got[0] != 2*time.Second || got[1] != time.Minute {
+		t.Errorf("Durations = %v", got)
+	}
+	if got := r.Durations("MISSING", []time.Duration{time.Hour}); len(got) != 1 || got[0] != time.Hour {
+		t.Errorf("Durations(missing) = %v, want the default", got)
+	}
 	if got := r.Int("MISSING", 3); got != 3 {
 		t.Errorf("Int(missing) = %d", got)
 	}
@@ -46,8 +55,11 @@ func TestReader(t *testing.T) {
 	}
 	r.Int("BADINT", 0)
 	r.Bool("BADBOOL", false)
+	r.Durations("BADLIST", nil)
+	r.Durations("NEGLIST", nil)
 	err := r.Err()
-	if err == nil || !strings.Contains(err.Error(), "BADINT") || !strings.Contains(err.Error(), "BADBOOL") {
-		t.Fatalf("Err = %v, want both bad keys named", err)
+	if err == nil || !strings.Contains(err.Error(), "BADINT") || !strings.Contains(err.Error(), "BADBOOL") ||
+		!strings.Contains(err.Error(), "BADLIST") || !strings.Contains(err.Error(), "NEGLIST") {
+		t.Fatalf("Err = %v, want every bad key named", err)
 	}
 }

@@ -47,12 +47,15 @@ func (s *Service) erase(ctx context.Context, candidateID string) error {
 			return err
 		}
 	}
-	for stream, subject := range map[string]string{
-		StreamLive: liveSubject(candidateID), StreamReminders: "reminders." + candidateID,
+	for _, p := range []struct{ stream, subject string }{
+		{StreamLive, liveSubject(candidateID)},
+		{StreamReminders, reminderScheduleSubject(candidateID + ".>")},
+		{StreamReminders, reminderDueSubject(candidateID)},
 		// The history of matches and alerts names the candidate too.
-		bus.StreamMatches: bus.MatchSubject(candidateID), bus.StreamAlerts: bus.AlertSubject("*", "*", candidateID),
+		{bus.StreamMatches, bus.MatchSubject(candidateID)},
+		{bus.StreamAlerts, bus.AlertSubject("*", "*", candidateID)},
 	} {
-		if err := s.purgeSubject(ctx, stream, subject); err != nil {
+		if err := s.purgeSubject(ctx, p.stream, p.subject); err != nil {
 			return err
 		}
 	}

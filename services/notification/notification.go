@@ -81,7 +81,9 @@ const (
 	StreamDeliveries = "DELIVERIES"
 	// StreamLive carries live events on live.<candidate>.
 	StreamLive = "LIVE"
-	// StreamReminders carries Reminder on reminders.<candidate>.
+	// StreamReminders carries Reminder: waiting under a message schedule on
+	// reminders.at.<candidate>.<vacancy>.<subscription>, and, once due, on
+	// reminders.due.<candidate>.
 	StreamReminders = "REMINDERS"
 )
 
@@ -112,7 +114,8 @@ type Config struct {
 	// ReminderBefore is how long before closing a reminder goes. Default: 48h.
 	ReminderBefore time.Duration
 	// ReminderPoll caps the wait of a reminder that is not yet due, so a
-	// changed closing date is seen. Default: 1h.
+	// closing date brought forward is seen: each waiting reminder is looked
+	// at this often. Default: 6h.
 	ReminderPoll time.Duration
 	// AckWait is how long a delivery may be in hand before JetStream gives
 	// it to another worker. Default: WebhookTimeout + 30s.
@@ -120,7 +123,7 @@ type Config struct {
 }
 
 // ConfigFromEnv reads HTTP_ADDR, PUBLIC_URL, ALLOW_PRIVATE_WEBHOOKS,
-// WEBHOOK_TIMEOUT, DELIVERY_WORKERS, ENDPOINT_CONCURRENCY, SMTP_ADDR,
+// WEBHOOK_TIMEOUT, DELIVERY_WORKERS, DELIVERY_RETRIES, ENDPOINT_CONCURRENCY, SMTP_ADDR,
 // SMTP_FROM, SMTP_USERNAME, SMTP_PASSWORD, SMTP_TLS and the NATS settings.
 func ConfigFromEnv(r *config.Reader) Config {
 	return Config{
@@ -130,6 +133,7 @@ func ConfigFromEnv(r *config.Reader) Config {
 		AllowPrivateWebhooks: r.Bool("ALLOW_PRIVATE_WEBHOOKS", false),
 		WebhookTimeout:       r.Duration("WEBHOOK_TIMEOUT", 10*time.Second),
 		Workers:              r.Int("DELIVERY_WORKERS", 32),
+		Retries:              r.Durations("DELIVERY_RETRIES", nil),
 		Endpoints:            endpoints.Config{Concurrency: r.Int("ENDPOINT_CONCURRENCY", 4)},
 		SMTP:                 mail.ConfigFromEnv(r),
 	}
@@ -158,7 +162,7 @@ func (c *Config) setDefaults() {
 		c.ReminderBefore = 48 * time.Hour
 	}
 	if c.ReminderPoll == 0 {
-		c.ReminderPoll = time.Hour
+		c.ReminderPoll = 6 * time.Hour
 	}
 	if c.AckWait == 0 {
 		c.AckWait = c.WebhookTimeout + 30*time.Second
@@ -297,6 +301,9 @@ func declare(ctx context.Context, js jetstream.JetStream, replicas int) error {
 		{
 			Name: StreamReminders, Description: "closing-soon reminders waiting for their day",
 			Subjects: []string{"reminders.>"}, Retention: jetstream.WorkQueuePolicy, Duplicates: 10 * time.Minute,
+			// Each reminder waits under the server's message schedule; a
+			// new schedule of one rolls up the one before.
+			AllowMsgSchedules: true, AllowRollup: true,
 		},
 	} {
 		sc.Replicas, sc.Storage = replicas, jetstream.FileStorage
@@ -365,7 +372,7 @@ func (s *Service) Start(ctx context.Context) error {
 		}, s.onDelivery, s.cfg.Workers},
 		{StreamReminders, jetstream.ConsumerConfig{
 			Durable: "notification-reminders", Description: "notification: closing-soon reminders when due",
-			AckWait: time.Minute, MaxAckPending: 10_000,
+			FilterSubject: reminderDueSubject("*"), AckWait: time.Minute, MaxAckPending: 256,
 		}, s.onReminder, 2},
 		{bus.KVStream(bus.BucketCandidates), jetstream.ConsumerConfig{
 			Durable: "notification-erasures", Description: "notification: forget erased candidates",
@@ -376,7 +383,7 @@ func (s *Service) Start(ctx context.Context) error {
 	for _, c := range consumers {
 		c.cfg.AckPolicy = jetstream.AckExplicitPolicy
 		c.cfg.MaxDeliver = -1
-		cons, err := s.js.CreateOrUpdateConsumer(ctx, c.stream, c.cfg)
+		cons, err := bus.EnsureConsumer(ctx, s.js, c.stream, c.cfg)
 		if err != nil {
 			return errors.Join(fmt.Errorf("notification: consumer %s: %w", c.cfg.Durable, err), s.Stop(ctx))
 		}

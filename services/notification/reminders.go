@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
@@ -26,16 +27,43 @@ func (s *Service) reminderFor(d *eventsv1.Delivery, sub *eventsv1.Subscription, 
 		return nil
 	}
 	r := &eventsv1.Reminder{CandidateId: d.GetCandidateId(), SubscriptionId: sub.GetId(), Match: m, DueAtUnixMs: due.UnixMilli()}
+	return s.schedule(r, due)
+}
+
+// schedule returns the message that asks JetStream to hand r to the
+// reminders consumer when it is due, or after ReminderPoll if that is
+// sooner, so that a closing date brought forward is seen. The reminder
+// waits in the stream, on a subject of its own, under the server's message
+// schedule: nothing holds it unacknowledged, so any number can wait. A
+// later schedule of the same reminder rolls up the earlier one.
+//
+// The server fires on its own clock, so what is carried over is the wait
+// measured on the service's: a clock that differs (a test's, a skewed
+// host's) moves the moment, not the wait.
+func (s *Service) schedule(r *eventsv1.Reminder, due time.Time) *bus.Message {
+	key := alertKey(r.GetCandidateId(), r.GetMatch().GetVacancy().GetId(), r.GetSubscriptionId())
+	wait := min(max(due.Sub(s.now()), 0), s.cfg.ReminderPoll)
+	at := time.Now().Add(wait).UTC()
 	return &bus.Message{
-		Subject: "reminders." + d.GetCandidateId(),
-		ID:      "reminder." + alertKey(d.GetCandidateId(), m.GetVacancy().GetId(), sub.GetId()),
+		Subject: reminderScheduleSubject(key),
+		ID:      fmt.Sprintf("reminder.%s.%d", key, at.UnixMilli()),
 		Body:    r,
+		Header: nats.Header{
+			jetstream.ScheduleHeader:       {"@at " + at.Format(time.RFC3339Nano)},
+			jetstream.ScheduleTargetHeader: {reminderDueSubject(r.GetCandidateId())},
+			jetstream.MsgRollup:            {jetstream.MsgRollupSubject},
+		},
 	}
 }
 
-// onReminder waits, by redelivery with a delay, until a reminder is due,
-// then makes it a delivery, unless the vacancy has closed or gone, or the
-// subscription has.
+// reminderScheduleSubject is where a reminder waits; reminderDueSubject is
+// where the server puts it when its time comes.
+func reminderScheduleSubject(key string) string    { return "reminders.at." + key }
+func reminderDueSubject(candidateID string) string { return "reminders.due." + candidateID }
+
+// onReminder takes a reminder whose schedule fired and makes it a
+// delivery, unless the vacancy has closed or gone, or the subscription has;
+// if the closing date moved later, it schedules the reminder again.
 func (s *Service) onReminder(ctx context.Context, msg jetstream.Msg) error {
 	var r eventsv1.Reminder
 	if err := proto.Unmarshal(msg.Data(), &r); err != nil {
@@ -56,8 +84,9 @@ func (s *Service) onReminder(ctx context.Context, msg jetstream.Msg) error {
 	closes := time.UnixMilli(v.GetClosesAtUnixMs())
 	due := closes.Add(-s.cfg.ReminderBefore)
 	now := s.now()
-	if wait := due.Sub(now); wait > 0 {
-		return bus.Delay(errNotDue, min(wait, s.cfg.ReminderPoll))
+	if due.After(now) {
+		_, err := s.pub.Publish(ctx, *s.schedule(&r, due))
+		return err
 	}
 	if !closes.After(now) {
 		return nil
@@ -79,5 +108,3 @@ func (s *Service) onReminder(ctx context.Context, msg jetstream.Msg) error {
 	_, err = s.pub.Publish(ctx, bus.Message{Subject: deliverySubject(sub), ID: d.GetId(), Body: d})
 	return err
 }
-
-var errNotDue = errors.New("reminder not yet due")

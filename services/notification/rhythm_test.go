@@ -335,6 +335,38 @@ func TestClosingSoonReminderOnce(t *testing.T) {
 	}
 }
 
+// Reminders wait in the stream under the server's schedule, not in a
+// consumer's hands: however many wait, none is held unacknowledged, so
+// none waits behind another.
+func TestRemindersWaitUnheld(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	rc := newReceiver(t, nil)
+	cid, token := h.candidate("ada@example.org")
+	h.subscribe(cid, token, map[string]any{"channel": "webhook", "url": rc.URL})
+	const n = 5
+	for range n {
+		h.match(cid, vacancy(eventsv1.RoleFamily_ROLE_FAMILY_ENGINEER, eventsv1.Band_BAND_6, h.clock.Now().Add(30*24*time.Hour)), "")
+	}
+	h.settled()
+	testwait.Until(t, 10*time.Second, "the reminders scheduled", func() bool {
+		st, err := h.js.Stream(t.Context(), notification.StreamReminders)
+		if err != nil {
+			return false
+		}
+		info, err := st.Info(t.Context())
+		return err == nil && info.State.Msgs == n
+	})
+	info := consumerInfo(t, h.js, notification.StreamReminders, "notification-reminders")
+	if info.NumAckPending != 0 || info.NumPending != 0 || info.Delivered.Consumer != 0 {
+		t.Fatalf("reminders consumer: %d unacknowledged, %d pending, %d delivered; want none before they are due",
+			info.NumAckPending, info.NumPending, info.Delivered.Consumer)
+	}
+	if got := len(rc.got()); got != n {
+		t.Fatalf("%d alerts, want %d", got, n)
+	}
+}
+
 func TestErasureForgetsTheCandidate(t *testing.T) {
 	t.Parallel()
 	h := start(t)

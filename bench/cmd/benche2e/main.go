@@ -281,9 +281,6 @@ func settle(ctx context.Context, url string, within time.Duration) error {
 		busy := false
 		streams := js.ListStreams(ctx)
 		for st := range streams.Info() {
-			if st.Config.Name == "REMINDERS" {
-				continue
-			}
 			stream, err := js.Stream(ctx, st.Config.Name)
 			if err != nil {
 				return err

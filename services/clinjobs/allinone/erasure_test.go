@@ -112,16 +112,16 @@ func TestErasureLeavesNothing(t *testing.T) {
 			}
 		}
 	}
-	for stream, subject := range map[string]string{
-		bus.StreamMatches: bus.MatchSubject(id), bus.StreamAlerts: bus.AlertSubject("delivered", "webhook", id),
-		"LIVE": "live." + id, "REMINDERS": "reminders." + id,
+	for _, p := range []struct{ stream, subject string }{
+		{bus.StreamMatches, bus.MatchSubject(id)}, {bus.StreamAlerts, bus.AlertSubject("delivered", "webhook", id)},
+		{"LIVE", "live." + id}, {"REMINDERS", "reminders.at." + id + ".>"}, {"REMINDERS", "reminders.due." + id},
 	} {
-		st, err := js.Stream(ctx, stream)
+		st, err := js.Stream(ctx, p.stream)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.GetLastMsgForSubject(ctx, subject); !errors.Is(err, jetstream.ErrMsgNotFound) {
-			t.Errorf("stream %s still has %s: %v", stream, subject, err)
+		if _, err := st.GetLastMsgForSubject(ctx, p.subject); !errors.Is(err, jetstream.ErrMsgNotFound) {
+			t.Errorf("stream %s still has %s: %v", p.stream, p.subject, err)
 		}
 	}
 	e2etest.Eventually(t, 10*time.Second, func() (bool, string) {

@@ -10,13 +10,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Waiting are the streams whose messages wait on purpose, unacknowledged
-// until their time comes: closing-soon reminders.
-var Waiting = map[string]bool{"REMINDERS": true}
-
 // Pending returns, for every durable consumer with work left, what is left:
-// messages not yet delivered and delivered but not acknowledged. Streams in
-// Waiting count only messages not yet delivered.
+// messages not yet delivered and delivered but not acknowledged.
 func Pending(ctx context.Context, js jetstream.JetStream) (map[string]string, error) {
 	left := map[string]string{}
 	streams := js.ListStreams(ctx)
@@ -30,7 +25,7 @@ func Pending(ctx context.Context, js jetstream.JetStream) (map[string]string, er
 			if c.Config.Durable == "" {
 				continue
 			}
-			if c.NumPending > 0 || c.NumAckPending > 0 && !Waiting[s.Config.Name] {
+			if c.NumPending > 0 || c.NumAckPending > 0 {
 				left[s.Config.Name+"/"+c.Name] = fmt.Sprintf("%d pending, %d unacknowledged", c.NumPending, c.NumAckPending)
 			}
 		}
