@@ -93,27 +93,57 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 	})
 }
 
+// EnsureConsumer creates the durable consumer or brings it to cfg.
+func EnsureConsumer(ctx context.Context, js jetstream.JetStream, stream string, cfg jetstream.ConsumerConfig) (jetstream.Consumer, error) {
+	return declare(ctx, "consumer "+cfg.Durable, func(ctx context.Context) (jetstream.Consumer, error) {
+		return js.CreateOrUpdateConsumer(ctx, stream, cfg)
+	})
+}
+
 // declare runs one declaration, again and again while the error says the
 // cluster is not ready (no meta leader yet, no answer in time, too few
-// peers up), until DeclareTimeout: services of a stack that starts together
-// wait for JetStream instead of failing.
+// peers up), for up to DeclareTimeout: services of a stack that starts
+// together wait for JetStream instead of failing.
 func declare[T any](ctx context.Context, what string, do func(context.Context) (T, error)) (T, error) {
-	ctx, cancel := context.WithTimeout(ctx, DeclareTimeout)
-	defer cancel()
+	var v T
+	err := retry(ctx, 10*time.Second, func(ctx context.Context) error {
+		var err error
+		v, err = do(ctx)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("declare %s: %w", what, err)
+	}
+	return v, nil
+}
+
+// Retry runs do again and again while its error says the cluster is not
+// ready or did not answer (a leader being elected, a new consumer's
+// interest not yet known across the cluster), with a growing pause, for up
+// to DeclareTimeout. One attempt is not bounded in time: this is for work
+// such as a service's rebuild at start, which may rightly take long.
+func Retry(ctx context.Context, do func(context.Context) error) error {
+	return retry(ctx, 0, do)
+}
+
+// retry is Retry with each attempt bounded by attempt, when it is not 0.
+func retry(ctx context.Context, attempt time.Duration, do func(context.Context) error) error {
+	deadline := time.Now().Add(DeclareTimeout)
 	wait := 250 * time.Millisecond
 	for {
-		actx, acancel := context.WithTimeout(ctx, 10*time.Second)
-		v, err := do(actx)
-		acancel()
-		if err == nil {
-			return v, nil
+		actx, cancel := ctx, context.CancelFunc(func() {})
+		if attempt > 0 {
+			actx, cancel = context.WithTimeout(ctx, attempt)
 		}
-		if !notReady(err) || ctx.Err() != nil {
-			var zero T
-			return zero, fmt.Errorf("declare %s: %w", what, err)
+		err := do(actx)
+		cancel()
+		if err == nil || !notReady(err) || ctx.Err() != nil || time.Now().Add(wait).After(deadline) {
+			return err
 		}
 		select {
 		case <-ctx.Done():
+			return err
 		case <-time.After(wait):
 		}
 		wait = min(wait*2, 2*time.Second)

@@ -210,7 +210,16 @@ func (s *Service) Start(ctx context.Context) error {
 		return err
 	}
 	s.micro = svc
-	if err := s.rebuild(ctx); err != nil {
+	// A start that meets a moment of the cluster's (a leader election, a
+	// new consumer not yet known on every node) rebuilds again, not exits.
+	err = bus.Retry(ctx, func(ctx context.Context) error {
+		err := s.rebuild(ctx)
+		if err != nil {
+			s.log.Warn("index rebuild interrupted", "err", err)
+		}
+		return err
+	})
+	if err != nil {
 		return errors.Join(err, s.micro.Stop())
 	}
 	// The cache may hold lists written before this start that missed
@@ -242,7 +251,7 @@ func (s *Service) Start(ctx context.Context) error {
 }
 
 func (s *Service) consumers(ctx context.Context) ([]jetstream.Consumer, error) {
-	vacancies, err := s.js.CreateOrUpdateConsumer(ctx, bus.KVStream(bus.BucketVacancies), jetstream.ConsumerConfig{
+	vacancies, err := bus.EnsureConsumer(ctx, s.js, bus.KVStream(bus.BucketVacancies), jetstream.ConsumerConfig{
 		Durable:       s.consumerName("vacancies"),
 		Description:   "matching: vacancy changes",
 		FilterSubject: bus.KVSubjects(bus.BucketVacancies),
@@ -254,7 +263,7 @@ func (s *Service) consumers(ctx context.Context) ([]jetstream.Consumer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("matching: consumer of vacancies: %w", err)
 	}
-	candidates, err := s.js.CreateOrUpdateConsumer(ctx, bus.KVStream(bus.BucketCandidates), jetstream.ConsumerConfig{
+	candidates, err := bus.EnsureConsumer(ctx, s.js, bus.KVStream(bus.BucketCandidates), jetstream.ConsumerConfig{
 		Durable:        s.consumerName("candidates"),
 		Description:    "matching: candidate changes of partitions " + s.cfg.Partitions.String(),
 		FilterSubjects: s.cfg.Partitions.Subjects("$KV." + bus.BucketCandidates + "."),
