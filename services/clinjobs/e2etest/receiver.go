@@ -36,9 +36,7 @@ type Receiver struct {
 	alerts  []Alert
 	seen    map[string]int
 	bad     []string
-	// Fail, when set, answers in place of the receiver: for endpoints that
-	// fail, stall or reset. It returns false to let the alert through.
-	Fail func(w http.ResponseWriter, r *http.Request) bool
+	fault   func(w http.ResponseWriter, r *http.Request) bool
 }
 
 // NewReceiver starts a receiver listening on addr ("127.0.0.1:0", or
@@ -81,8 +79,21 @@ func (r *Receiver) SetSecret(t testing.TB, name, secret string) {
 	r.secrets[name] = key
 }
 
+// SetFault makes fault answer every request in the receiver's place, for
+// endpoints that fail, stall or reset, until SetFault(nil). A request fault
+// returns false for goes on to the receiver, as an alert that arrived. What
+// fault answers is not counted as received: the sender was told it failed.
+func (r *Receiver) SetFault(fault func(w http.ResponseWriter, r *http.Request) bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fault = fault
+}
+
 func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	if r.Fail != nil && r.Fail(w, req) {
+	r.mu.Lock()
+	fault := r.fault
+	r.mu.Unlock()
+	if fault != nil && fault(w, req) {
 		return
 	}
 	name, ok := strings.CutPrefix(req.URL.Path, "/hooks/")

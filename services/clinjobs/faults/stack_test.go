@@ -5,13 +5,18 @@ package faults_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/log"
-	"github.com/testcontainers/testcontainers-go/network"
+	tcnetwork "github.com/testcontainers/testcontainers-go/network"
 	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/clinjobs/clinjobs/pkg/imagetest"
@@ -19,26 +24,45 @@ import (
 
 const operatorKey = "cjo.faults.0123456789abcdefghijklmnopqrstuvwxyz"
 
-// stack is the clustered system in containers: three NATS nodes (every
-// stream and bucket replicated three times), Redis, ingest, matching split
-// over two partition owners and two notification replicas.
+// services are the replicas of the system's own services, in the order a
+// rolling restart takes them.
+var services = []struct{ name, image, port, partitions string }{
+	{"ingest-1", "ingest", "8080", ""},
+	{"ingest-2", "ingest", "8080", ""},
+	{"matching-1", "matching", "8081", "0-7"},
+	{"matching-2", "matching", "8081", "8-15"},
+	{"notification-1", "notification", "8082", ""},
+	{"notification-2", "notification", "8082", ""},
+	{"dashboard", "dashboard", "8083", ""},
+}
+
+// stack is the clustered system in containers, as docker-compose.yml runs
+// it: three NATS nodes (every stream and bucket replicated three times),
+// Redis, two ingest replicas, matching split over two partition owners, two
+// notification replicas, the dashboard, and Caddy in front as the one
+// public base URL the suite posts and reads through.
 type stack struct {
 	net        *testcontainers.DockerNetwork
+	docker     *testcontainers.DockerClient
 	gateway    string
+	public     string
 	containers map[string]testcontainers.Container
-	ingest     string
-	natsURLs   map[string]string
 }
 
 func startStack(t *testing.T) *stack {
 	t.Helper()
 	ctx := context.Background()
-	nw, err := network.New(ctx)
+	nw, err := tcnetwork.New(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = nw.Remove(context.Background()) })
-	st := &stack{net: nw, containers: map[string]testcontainers.Container{}, natsURLs: map[string]string{}}
+	docker, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = docker.Close() })
+	st := &stack{net: nw, docker: docker, containers: map[string]testcontainers.Container{}}
 	// The nodes wait for each other to form the cluster: start them together.
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -65,9 +89,6 @@ func startStack(t *testing.T) *stack {
 	if err := <-errs; err != nil {
 		t.Fatal(err)
 	}
-	for name, c := range st.containers {
-		st.natsURLs[name] = endpoint(t, c, "4222/tcp", "nats")
-	}
 	inspect, err := st.containers["nats-1"].Inspect(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -82,17 +103,16 @@ func startStack(t *testing.T) *stack {
 		"NATS_URL":      "nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222",
 		"NATS_REPLICAS": "3", "REDIS_ADDR": "redis:6379", "OPERATOR_KEY": operatorKey,
 		"ALLOW_PRIVATE_WEBHOOKS": "true", "LOG_LEVEL": "warn",
+		"TRUSTED_PROXIES": "172.16.0.0/12,192.168.0.0/16,10.0.0.0/8",
 		// The suite is one client posting and reading a steady stream, not
 		// a flood: limits out of its way.
 		"RATE_LIMIT_PER_MINUTE": "1000000", "RATE_LIMIT_ANONYMOUS_PER_MINUTE": "1000000",
+		// Endpoints that fail for a while are tried again within seconds,
+		// not the production minutes, so the suite settles in CI's time;
+		// the schedule is still long enough that nothing dead-letters.
+		"WEBHOOK_TIMEOUT": "3s", "DELIVERY_RETRIES": "2s,5s,10s,20s,30s,1m,5m,30m",
 	}
-	for _, s := range []struct{ name, image, port, partitions string }{
-		{"ingest", "ingest", "8080", ""},
-		{"matching-1", "matching", "8081", "0-7"},
-		{"matching-2", "matching", "8081", "8-15"},
-		{"notification-1", "notification", "8082", ""},
-		{"notification-2", "notification", "8082", ""},
-	} {
+	for _, s := range services {
 		e := map[string]string{"HTTP_ADDR": ":" + s.port}
 		for k, v := range env {
 			e[k] = v
@@ -107,7 +127,17 @@ func startStack(t *testing.T) *stack {
 		}
 		st.containers[s.name] = c
 	}
-	st.ingest = endpoint(t, st.containers["ingest"], "8080/tcp", "http")
+	proxy, err := run(t, nw, "proxy", imagetest.Name("proxy"), map[string]string{
+		"INGEST_UPSTREAMS":       "ingest-1:8080 ingest-2:8080",
+		"MATCHING_UPSTREAMS":     "matching-1:8081 matching-2:8081",
+		"NOTIFICATION_UPSTREAMS": "notification-1:8082 notification-2:8082",
+		"DASHBOARD_UPSTREAMS":    "dashboard:8083",
+	}, nil, wait.ForHTTP("/proxy/healthz").WithPort("8000/tcp").WithStartupTimeout(time.Minute), "8000/tcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.containers["proxy"] = proxy
+	st.public = endpoint(t, proxy, "8000/tcp", "http")
 	return st
 }
 
@@ -115,7 +145,7 @@ func run(t *testing.T, nw *testcontainers.DockerNetwork, name, img string, env m
 	strategy wait.Strategy, ports ...string) (testcontainers.Container, error) {
 	opts := []testcontainers.ContainerCustomizer{
 		testcontainers.WithLogger(log.TestLogger(t)),
-		network.WithNetwork([]string{name}, nw),
+		tcnetwork.WithNetwork([]string{name}, nw),
 		testcontainers.WithEnv(env),
 		testcontainers.WithExposedPorts(ports...),
 		testcontainers.WithWaitStrategy(strategy),
@@ -140,6 +170,45 @@ func endpoint(t *testing.T, c testcontainers.Container, port, scheme string) str
 	return ep
 }
 
+// kill sends the container SIGKILL: no draining, no goodbye.
+func (st *stack) kill(ctx context.Context, name string) error {
+	_, err := st.docker.ContainerKill(ctx, st.containers[name].GetContainerID(), client.ContainerKillOptions{Signal: "KILL"})
+	return err
+}
+
+// stop stops the container as an orchestrator does: SIGTERM, and SIGKILL
+// if it has not finished in 20 s.
+func (st *stack) stop(ctx context.Context, name string) error {
+	timeout := 20 * time.Second
+	return st.containers[name].Stop(ctx, &timeout)
+}
+
+// start starts a stopped container and waits until it is ready again.
+func (st *stack) start(ctx context.Context, name string) error {
+	c := st.containers[name]
+	if err := c.Start(ctx); err != nil {
+		return fmt.Errorf("start %s: %w\n%s", name, err, logsOf(ctx, c))
+	}
+	return nil
+}
+
+// disconnect cuts the container off the stack's network: it keeps running
+// but reaches nothing, and nothing reaches it.
+func (st *stack) disconnect(ctx context.Context, name string) error {
+	_, err := st.docker.NetworkDisconnect(ctx, st.net.ID, client.NetworkDisconnectOptions{
+		Container: st.containers[name].GetContainerID(), Force: true,
+	})
+	return err
+}
+
+// reconnect heals the cut, under the same name.
+func (st *stack) reconnect(ctx context.Context, name string) error {
+	_, err := st.docker.NetworkConnect(ctx, st.net.ID, client.NetworkConnectOptions{
+		Container: st.containers[name].GetContainerID(), EndpointConfig: &network.EndpointSettings{Aliases: []string{name}},
+	})
+	return err
+}
+
 // anyNATS returns the client URL of a NATS node that is up.
 func (st *stack) anyNATS(ctx context.Context) string {
 	for _, name := range []string{"nats-1", "nats-2", "nats-3"} {
@@ -153,11 +222,51 @@ func (st *stack) anyNATS(ctx context.Context) string {
 	return ""
 }
 
-// currentIngest returns ingest's URL now: a restarted container's port is
-// mapped anew.
-func (st *stack) currentIngest() string {
-	if ep, err := st.containers["ingest"].PortEndpoint(context.Background(), "8080/tcp", "http"); err == nil {
-		return ep
+// streamLeader returns the NATS node that leads the most streams (the KV
+// buckets' included) and the streams it leads.
+func (st *stack) streamLeader(ctx context.Context) (string, []string, error) {
+	nc, err := nats.Connect(st.anyNATS(ctx))
+	if err != nil {
+		return "", nil, err
 	}
-	return st.ingest
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return "", nil, err
+	}
+	led := map[string][]string{}
+	streams := js.ListStreams(ctx)
+	for info := range streams.Info() {
+		if info.Cluster != nil && info.Cluster.Leader != "" {
+			led[info.Cluster.Leader] = append(led[info.Cluster.Leader], info.Config.Name)
+		}
+	}
+	if err := streams.Err(); err != nil {
+		return "", nil, fmt.Errorf("list streams: %w", err)
+	}
+	leader := ""
+	for node, names := range led {
+		if leader == "" || len(names) > len(led[leader]) || len(names) == len(led[leader]) && node < leader {
+			leader = node
+		}
+	}
+	if leader == "" {
+		return "", nil, fmt.Errorf("no stream has a leader")
+	}
+	return leader, led[leader], nil
+}
+
+func logsOf(ctx context.Context, c interface {
+	Logs(context.Context) (io.ReadCloser, error)
+}) string {
+	r, err := c.Logs(ctx)
+	if err != nil {
+		return err.Error()
+	}
+	defer r.Close()
+	b, _ := io.ReadAll(r)
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
 }
