@@ -235,6 +235,8 @@ func TestDecodeStrict(t *testing.T) {
 		{"invalid UTF-8", "{\"name\":\"\xff\xfe\"}", 400, ""},
 		{"deep nesting", `{"specialisms":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`, 400, ""},
 		{"empty", ``, 400, ""},
+		{"null", ` null `, 422, ""},
+		{"null twice", `null null`, 400, ""},
 		{"truncated", `{"email":`, 400, ""},
 		{"not JSON", `email=a@b.co`, 400, ""},
 	}
