@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/clinjobs/clinjobs/pkg/webhook"
+	"github.com/clinjobs/clinjobs/pkg/webhook/webhooktest"
 )
 
 func TestCheckAddr(t *testing.T) {
@@ -122,7 +123,7 @@ func TestCheckAddrInvalid(t *testing.T) {
 func TestCheckURL(t *testing.T) {
 	t.Parallel()
 	// Every name resolves here, never through the machine's DNS.
-	dns := staticDNS(map[string][]string{
+	dns := webhooktest.StaticDNS(map[string][]string{
 		"hooks.example.org":    {"93.184.215.14", "2a00:1450:4009:81f::200e"},
 		"private.example":      {"10.0.0.1"},
 		"mixed.example":        {"93.184.215.14", "10.0.0.1"},
@@ -198,7 +199,7 @@ func TestCheckURL(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := webhook.CheckURL(t.Context(), tt.url, tt.allowPrivate, dns.resolver())
+			err := webhook.CheckURL(t.Context(), tt.url, tt.allowPrivate, dns.Resolver())
 			if tt.want == nil {
 				if err != nil {
 					t.Fatalf("CheckURL(%.60q) = %v, want accepted", tt.url, err)
@@ -222,7 +223,7 @@ func TestCheckURLLookupFailure(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	err := webhook.CheckURL(ctx, "https://hooks.example.org/", false, staticDNS(nil).resolver())
+	err := webhook.CheckURL(ctx, "https://hooks.example.org/", false, webhooktest.StaticDNS(nil).Resolver())
 	if !errors.Is(err, webhook.ErrHostNotFound) || !strings.Contains(err.Error(), "try again") {
 		t.Fatalf("CheckURL with DNS unavailable = %v, want ErrHostNotFound and a suggestion to try again", err)
 	}
@@ -237,9 +238,9 @@ func FuzzCheckURL(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	dns := newFakeDNS(func(string, int) []netip.Addr { return []netip.Addr{netip.MustParseAddr("127.0.0.1")} })
+	dns := webhooktest.NewDNS(func(string, int) []netip.Addr { return []netip.Addr{netip.MustParseAddr("127.0.0.1")} })
 	f.Fuzz(func(t *testing.T, raw string) {
-		if webhook.CheckURL(t.Context(), raw, false, dns.resolver()) != nil {
+		if webhook.CheckURL(t.Context(), raw, false, dns.Resolver()) != nil {
 			return
 		}
 		// Accepted: so the host must be a literal public address.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/clinjobs/clinjobs/pkg/webhook"
+	"github.com/clinjobs/clinjobs/pkg/webhook/webhooktest"
 )
 
 var testKey = []byte("a test key that is 32 bytes long")
@@ -74,8 +75,8 @@ func post(t *testing.T, c *http.Client, u string) (*http.Response, error) {
 
 // rebinding resolves rebind.example to a public address the first time,
 // as when the URL is registered, and to loopback ever after.
-func rebinding() *fakeDNS {
-	return newFakeDNS(func(name string, n int) []netip.Addr {
+func rebinding() *webhooktest.DNS {
+	return webhooktest.NewDNS(func(name string, n int) []netip.Addr {
 		switch {
 		case name != "rebind.example":
 			return nil
@@ -92,7 +93,7 @@ func TestClientRefusesInternalAddressesAtConnect(t *testing.T) {
 	tests := []struct {
 		name string
 		url  func(rc *receiver) string
-		dns  *fakeDNS
+		dns  *webhooktest.DNS
 	}{
 		{name: "literal loopback", url: func(rc *receiver) string { return rc.URL }},
 		{name: "mapped loopback", url: func(rc *receiver) string { return "http://[::ffff:127.0.0.1]" + rc.port() }},
@@ -108,9 +109,9 @@ func TestClientRefusesInternalAddressesAtConnect(t *testing.T) {
 			u := tt.url(rc)
 			cfg := webhook.ClientConfig{}
 			if tt.dns != nil {
-				cfg.Resolver = tt.dns.resolver()
+				cfg.Resolver = tt.dns.Resolver()
 				// Registration sees the public address and lets the URL in.
-				if err := webhook.CheckURL(t.Context(), u, false, tt.dns.resolver()); err != nil {
+				if err := webhook.CheckURL(t.Context(), u, false, tt.dns.Resolver()); err != nil {
 					t.Fatalf("CheckURL before rebinding: %v", err)
 				}
 			}
@@ -133,7 +134,7 @@ func TestClientAllowPrivate(t *testing.T) {
 	tests := []struct {
 		name string
 		url  func(rc *receiver) string
-		dns  *fakeDNS
+		dns  *webhooktest.DNS
 	}{
 		{name: "literal loopback", url: func(rc *receiver) string { return rc.URL + "/hooks" }},
 		{name: "name resolving to loopback", url: func(rc *receiver) string { return "http://rebind.example" + rc.port() }, dns: rebinding()},
@@ -144,8 +145,8 @@ func TestClientAllowPrivate(t *testing.T) {
 			rc := newReceiver(t, nil)
 			cfg := webhook.ClientConfig{AllowPrivate: true}
 			if tt.dns != nil {
-				cfg.Resolver = tt.dns.resolver()
-				tt.dns.resolver().LookupNetIP(t.Context(), "ip", "rebind.example") // use up the public answer
+				cfg.Resolver = tt.dns.Resolver()
+				tt.dns.Resolver().LookupNetIP(t.Context(), "ip", "rebind.example") // use up the public answer
 			}
 			resp, err := post(t, webhook.NewClient(cfg), tt.url(rc))
 			if err != nil {
