@@ -129,6 +129,94 @@ func TestClientRefusesInternalAddressesAtConnect(t *testing.T) {
 	}
 }
 
+// TestClientRefusesEveryInternalAddressAtConnect: a name that passed
+// registration and now resolves to any internal address, in any IPv4 or
+// IPv6 form, is refused by the dialer before a connection is tried.
+func TestClientRefusesEveryInternalAddressAtConnect(t *testing.T) {
+	t.Parallel()
+	for _, addr := range []string{
+		"127.0.0.1", "127.9.9.9", "10.0.0.1", "172.16.0.1", "172.31.255.254", "192.168.1.1", "100.64.0.1", "100.127.255.254",
+		"169.254.169.254", "169.254.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255",
+		"::1", "::", "fe80::1", "fc00::1", "fd00:ec2::254", "ff02::1",
+		"::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "::127.0.0.1",
+		"64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b:1::a00:1", "2002:7f00:1::1", "2002:a9fe:a9fe::1",
+	} {
+		t.Run(addr, func(t *testing.T) {
+			t.Parallel()
+			a := netip.MustParseAddr(addr)
+			var rebound atomic.Bool
+			dns := webhooktest.NewDNS(func(name string, _ int) []netip.Addr {
+				switch {
+				case name != "hooks.example":
+					return nil
+				case rebound.Load():
+					return []netip.Addr{a}
+				}
+				return []netip.Addr{netip.MustParseAddr("93.184.215.14")}
+			})
+			u := "http://hooks.example:8443/alerts"
+			if err := webhook.CheckURL(t.Context(), u, false, dns.Resolver()); err != nil {
+				t.Fatalf("registration, while the name is public: %v", err)
+			}
+			rebound.Store(true)
+			client := webhook.NewClient(webhook.ClientConfig{Resolver: dns.Resolver(), Timeout: 2 * time.Second})
+			resp, err := post(t, client, u)
+			if err == nil {
+				t.Fatalf("POST to %s: %s, want refused", addr, resp.Status)
+			}
+			if !errors.Is(err, webhook.ErrForbiddenAddress) {
+				t.Fatalf("POST to %s: %v, want ErrForbiddenAddress", addr, err)
+			}
+		})
+	}
+}
+
+// TestClientRefusesSpelledAddresses: a URL whose host is an IPv4 address
+// spelled whole, short, octal or hex never reaches the loopback endpoint,
+// whether the resolver reads the spelling as the C library does (as
+// 127.0.0.1) or knows no such name: registration refuses it, and so does
+// the dialer, or the lookup finds nothing to dial.
+func TestClientRefusesSpelledAddresses(t *testing.T) {
+	t.Parallel()
+	spellings := []string{"2130706433", "0x7f000001", "0x7f.0.0.1", "0177.0.0.1", "127.1", "127.0.1", "017700000001"}
+	asLibc := webhooktest.NewDNS(func(name string, _ int) []netip.Addr {
+		for _, s := range spellings {
+			if name == s {
+				return []netip.Addr{netip.MustParseAddr("127.0.0.1")}
+			}
+		}
+		return nil
+	})
+	for _, s := range spellings {
+		for name, resolver := range map[string]*net.Resolver{"the machine's resolver": nil, "a resolver reading it as libc": asLibc.Resolver()} {
+			t.Run(s+"/"+name, func(t *testing.T) {
+				t.Parallel()
+				rc := newReceiver(t, nil)
+				u := "http://" + s + rc.port() + "/hooks"
+				if err := webhook.CheckURL(t.Context(), u, false, resolver); !errors.Is(err, webhook.ErrForbiddenAddress) {
+					t.Errorf("registration: %v, want ErrForbiddenAddress", err)
+				}
+				resp, err := post(t, webhook.NewClient(webhook.ClientConfig{Resolver: resolver, Timeout: 2 * time.Second}), u)
+				if err == nil {
+					t.Fatalf("POST %s: %s, want refused", u, resp.Status)
+				}
+				// Go's own resolver does not look up an all-numeric name;
+				// one with letters it asks for, and gets 127.0.0.1 here.
+				var dnsErr *net.DNSError
+				if !errors.Is(err, webhook.ErrForbiddenAddress) && !(errors.As(err, &dnsErr) && dnsErr.IsNotFound) {
+					t.Errorf("POST %s: %v, want ErrForbiddenAddress or no such host", u, err)
+				}
+				if resolver != nil && strings.ContainsAny(s, "x") && !errors.Is(err, webhook.ErrForbiddenAddress) {
+					t.Errorf("POST %s: %v, want ErrForbiddenAddress", u, err)
+				}
+				if n := rc.hits.Load(); n != 0 {
+					t.Fatalf("the endpoint got %d requests", n)
+				}
+			})
+		}
+	}
+}
+
 func TestClientAllowPrivate(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
