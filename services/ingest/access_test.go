@@ -76,9 +76,6 @@ func TestHostileCredentials(t *testing.T) {
 					continue
 				}
 				refused(t, a, tt.want[i])
-				if a.Status == 401 && a.Header.Get("WWW-Authenticate") == "" {
-					t.Errorf("%s: 401 without WWW-Authenticate", path)
-				}
 			}
 		})
 	}

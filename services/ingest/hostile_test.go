@@ -2,14 +2,12 @@ package ingest_test
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
-	"github.com/nats-io/nats.go/jetstream"
-
+	"github.com/clinjobs/clinjobs/pkg/httpserver/httpservertest"
 	"github.com/clinjobs/clinjobs/pkg/jobs"
+	"github.com/clinjobs/clinjobs/pkg/natstest"
 	"github.com/clinjobs/clinjobs/pkg/problem"
 	"github.com/clinjobs/clinjobs/services/ingest"
 )
@@ -19,100 +17,25 @@ import (
 // problem document saying the same status; and no write, to any bucket or
 // stream, for a refused request.
 
-// streamWrites sums the last sequence of every stream. Any write, to any
-// bucket or stream, moves it; a purge or a deletion does too.
-func (f *fixture) streamWrites() uint64 {
-	f.t.Helper()
-	ctx := context.Background()
-	js, err := jetstream.New(f.nc)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	var n uint64
-	names := js.StreamNames(ctx)
-	for name := range names.Name() {
-		s, err := js.Stream(ctx, name)
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		info, err := s.Info(ctx)
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		n += info.State.LastSeq
-	}
-	if err := names.Err(); err != nil {
-		f.t.Fatal(err)
-	}
-	return n
-}
+// streamWrites counts every write to every stream (natstest.Writes).
+func (f *fixture) streamWrites() uint64 { return natstest.Writes(f.t, f.nc) }
 
-// refused checks that a is a problem document of status and returns it.
+// refused checks that a is a problem document of status.
 func refused(t *testing.T, a answer, status int) problem.Details {
 	t.Helper()
-	var d problem.Details
-	if ct := a.Header.Get("Content-Type"); ct != problem.ContentType {
-		t.Errorf("status %d with Content-Type %q, want %s: %.200s", a.Status, ct, problem.ContentType, a.Body)
-		return d
-	}
-	if err := json.Unmarshal(a.Body, &d); err != nil {
-		t.Errorf("status %d, problem document %.200s: %v", a.Status, a.Body, err)
-		return d
-	}
-	if a.Status != status || d.Status != a.Status || !strings.HasPrefix(d.Type, "urn:clinjobs:problem:") {
-		t.Errorf("status %d, document %+v; want %d", a.Status, d, status)
-	}
-	return d
+	return httpservertest.Refused(t, a.Status, a.Header, a.Body, status)
 }
 
-// raw is JSON written as it is: numbers no Go value marshals to (1e400).
-type raw = json.RawMessage
+type (
+	hostile = httpservertest.Case
+	raw     = httpservertest.Raw
+)
 
-// withField returns a copy of doc with the value at path (dotted) set.
-func withField(t *testing.T, doc map[string]any, path string, v any) map[string]any {
-	t.Helper()
-	data, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out map[string]any
-	if err := json.Unmarshal(data, &out); err != nil {
-		t.Fatal(err)
-	}
-	m := out
-	parts := strings.Split(path, ".")
-	for _, p := range parts[:len(parts)-1] {
-		next, ok := m[p].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[p] = next
-		}
-		m = next
-	}
-	m[parts[len(parts)-1]] = v
-	return out
-}
-
-func encode(t *testing.T, v any) []byte {
-	t.Helper()
-	data, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
-// hostile is one request a hostile client sends, and the status it must get.
-type hostile struct {
-	name string
-	// body is a value to encode, or a string, bytes or reader to send as they are.
-	body any
-	// contentType replaces application/json; "" sends none.
-	contentType *string
-	status      int
-}
-
-func contentType(s string) *string { return &s }
+var (
+	withField   = httpservertest.WithField
+	encode      = httpservertest.Encode
+	contentType = httpservertest.ContentType
+)
 
 // writeEndpoint is a route that takes a body, with a body it accepts.
 type writeEndpoint struct {
@@ -131,53 +54,9 @@ type writeEndpoint struct {
 
 // hostileBodies are the bodies every write endpoint must refuse.
 func hostileBodies(t *testing.T, e writeEndpoint) []hostile {
-	valid := encode(t, e.valid)
-	withText := func(v any) []byte { return encode(t, withField(t, e.valid, e.text, v)) }
-	mark := withText("\x00MARK\x00")
-	items := make([]string, 60_000)
-	for i := range items {
-		items[i] = e.listItem
-	}
-	numbers := make([]int, 200_000)
-	oversized := withText(strings.Repeat("x", 1<<20))
-	out := []hostile{
-		{name: "broken JSON", body: `{"` + e.text + `":`, status: 400},
-		{name: "not JSON", body: "<vacancy><title>x</title></vacancy>", status: 400},
-		{name: "empty", body: "", status: 400},
-		{name: "only whitespace", body: " \n\t ", status: 400},
-		{name: "null", body: "null", status: 422},
-		{name: "an array for an object", body: "[" + string(valid) + "]", status: 422},
-		{name: "two documents", body: string(valid) + string(valid), status: 400},
-		{name: "trailing garbage", body: string(valid) + "x", status: 400},
-		{name: "byte order mark", body: "\ufeff" + string(valid), status: 400},
-		{name: "invalid UTF-8", body: bytes.Replace(mark, []byte(`\u0000MARK\u0000`), []byte("\xff\xfe"), 1), status: 400},
-		{name: "overlong UTF-8", body: bytes.Replace(mark, []byte(`\u0000MARK\u0000`), []byte("\xc0\xaf"), 1), status: 400},
-		{name: "UTF-16", body: utf16(valid), status: 400},
-		{name: "deep nesting in a field", body: withText(raw(strings.Repeat("[", 64) + strings.Repeat("]", 64))), status: 400},
-		{name: "deep nesting, a hundred thousand levels", body: strings.Repeat(`{"a":`, 100_000) + "1" + strings.Repeat("}", 100_000), status: 400},
-		{name: "huge array", body: encode(t, withField(t, e.valid, e.list, items)), status: 422},
-		{name: "huge array of the wrong type", body: withText(numbers), status: 422},
-		{name: "unknown field", body: encode(t, withField(t, e.valid, "colour", "blue")), status: 422},
-		{name: "oversized", body: oversized, status: 413},
-		{name: "oversized, sent without a length", body: bytes.NewBuffer(oversized), status: 413},
-		{name: "no content type", body: valid, contentType: contentType(""), status: 415},
-		{name: "text/plain", body: valid, contentType: contentType("text/plain"), status: 415},
-		{name: "form", body: "title=x", contentType: contentType("application/x-www-form-urlencoded"), status: 415},
-		{name: "multipart", body: "--b\r\n\r\n" + string(valid) + "\r\n--b--", contentType: contentType("multipart/form-data; boundary=b"), status: 415},
-		{name: "XML", body: valid, contentType: contentType("application/xml"), status: 415},
-		{name: "NDJSON", body: valid, contentType: contentType("application/x-ndjson"), status: 415},
-	}
-	return append(out, e.fields...)
-}
-
-// utf16 returns s in UTF-16 (little-endian, with its byte order mark), as
-// a Windows client might send it.
-func utf16(s []byte) []byte {
-	out := []byte{0xff, 0xfe}
-	for _, c := range string(s) {
-		out = append(out, byte(c), byte(c>>8))
-	}
-	return out
+	return append(httpservertest.Bodies(t, httpservertest.Endpoint{
+		Valid: e.valid, Text: e.text, List: e.list, ListItem: e.listItem, Limit: 1 << 20,
+	}), e.fields...)
 }
 
 // vacancyFields are the numbers and dates of a vacancy that a hostile
@@ -185,26 +64,26 @@ func utf16(s []byte) []byte {
 func vacancyFields(t *testing.T, v map[string]any) []hostile {
 	set := func(path string, x any) map[string]any { return withField(t, v, path, x) }
 	return []hostile{
-		{name: "salary past int32", body: set("salary.min", raw("4294967296")), status: 422},
-		{name: "salary past int64", body: set("salary.max", raw("99999999999999999999999")), status: 422},
-		{name: "salary negative", body: set("salary.min", -31049), status: 422},
-		{name: "salary a fraction", body: set("salary.max", 37796.5), status: 422},
-		{name: "salary past float64", body: set("salary.max", raw("1e400")), status: 422},
-		{name: "salary a string", body: set("salary.min", "31049"), status: 422},
-		{name: "latitude past float64", body: set("site.latitude", raw("1e400")), status: 422},
-		{name: "latitude off the globe", body: set("site.latitude", 91), status: 422},
-		{name: "experience past int32", body: set("requirements.min_years_experience", raw("2147483648")), status: 422},
-		{name: "experience negative", body: set("requirements.min_years_experience", -1), status: 422},
-		{name: "A levels past int32", body: set("requirements.a_levels", map[string]any{"min_count": raw("-2147483649")}), status: 422},
-		{name: "closing in year 1", body: set("closing_date", "0001-01-01"), status: 422},
-		{name: "closing in 1970", body: set("closing_date", "1970-01-01"), status: 422},
-		{name: "closing in 9999", body: set("closing_date", "9999-12-31"), status: 422},
-		{name: "closing in year 10000", body: set("closing_date", "10000-01-01"), status: 422},
-		{name: "closing on 30 February", body: set("closing_date", "2027-02-30"), status: 422},
-		{name: "closing date a number", body: set("closing_date", 20270131), status: 422},
-		{name: "closing date with a time", body: set("closing_date", "2027-01-31T00:00:00Z"), status: 422},
-		{name: "start in year 1", body: set("start_date", "0001-01-01"), status: 422},
-		{name: "start in 9999", body: set("start_date", "9999-12-31"), status: 422},
+		{Name: "salary past int32", Body: set("salary.min", raw("4294967296")), Status: 422},
+		{Name: "salary past int64", Body: set("salary.max", raw("99999999999999999999999")), Status: 422},
+		{Name: "salary negative", Body: set("salary.min", -31049), Status: 422},
+		{Name: "salary a fraction", Body: set("salary.max", 37796.5), Status: 422},
+		{Name: "salary past float64", Body: set("salary.max", raw("1e400")), Status: 422},
+		{Name: "salary a string", Body: set("salary.min", "31049"), Status: 422},
+		{Name: "latitude past float64", Body: set("site.latitude", raw("1e400")), Status: 422},
+		{Name: "latitude off the globe", Body: set("site.latitude", 91), Status: 422},
+		{Name: "experience past int32", Body: set("requirements.min_years_experience", raw("2147483648")), Status: 422},
+		{Name: "experience negative", Body: set("requirements.min_years_experience", -1), Status: 422},
+		{Name: "A levels past int32", Body: set("requirements.a_levels", map[string]any{"min_count": raw("-2147483649")}), Status: 422},
+		{Name: "closing in year 1", Body: set("closing_date", "0001-01-01"), Status: 422},
+		{Name: "closing in 1970", Body: set("closing_date", "1970-01-01"), Status: 422},
+		{Name: "closing in 9999", Body: set("closing_date", "9999-12-31"), Status: 422},
+		{Name: "closing in year 10000", Body: set("closing_date", "10000-01-01"), Status: 422},
+		{Name: "closing on 30 February", Body: set("closing_date", "2027-02-30"), Status: 422},
+		{Name: "closing date a number", Body: set("closing_date", 20270131), Status: 422},
+		{Name: "closing date with a time", Body: set("closing_date", "2027-01-31T00:00:00Z"), Status: 422},
+		{Name: "start in year 1", Body: set("start_date", "0001-01-01"), Status: 422},
+		{Name: "start in 9999", Body: set("start_date", "9999-12-31"), Status: 422},
 	}
 }
 
@@ -212,18 +91,18 @@ func vacancyFields(t *testing.T, v map[string]any) []hostile {
 func candidateFields(t *testing.T, p map[string]any) []hostile {
 	set := func(path string, x any) map[string]any { return withField(t, p, path, x) }
 	return []hostile{
-		{name: "radius past int32", body: set("travel_radius_km", raw("2147483648")), status: 422},
-		{name: "radius negative", body: set("travel_radius_km", -30), status: 422},
-		{name: "radius past float64", body: set("travel_radius_km", raw("1e400")), status: 422},
-		{name: "radius huge but whole", body: set("travel_radius_km", 2147483647), status: 422},
-		{name: "latitude past float64", body: set("home.latitude", raw("1e400")), status: 422},
-		{name: "longitude off the globe", body: set("home.longitude", -181), status: 422},
-		{name: "experience past int32", body: set("qualifications.years_experience", raw("4294967296")), status: 422},
-		{name: "experience a century", body: set("qualifications.years_experience", 100), status: 422},
-		{name: "available in 9999", body: set("available_from", "9999-12-31"), status: 422},
-		{name: "available since year 1", body: set("available_from", "0001-01-01"), status: 422},
-		{name: "available since 1900", body: set("available_from", "1900-01-01"), status: 422},
-		{name: "available in month 13", body: set("available_from", "2027-13-01"), status: 422},
+		{Name: "radius past int32", Body: set("travel_radius_km", raw("2147483648")), Status: 422},
+		{Name: "radius negative", Body: set("travel_radius_km", -30), Status: 422},
+		{Name: "radius past float64", Body: set("travel_radius_km", raw("1e400")), Status: 422},
+		{Name: "radius huge but whole", Body: set("travel_radius_km", 2147483647), Status: 422},
+		{Name: "latitude past float64", Body: set("home.latitude", raw("1e400")), Status: 422},
+		{Name: "longitude off the globe", Body: set("home.longitude", -181), Status: 422},
+		{Name: "experience past int32", Body: set("qualifications.years_experience", raw("4294967296")), Status: 422},
+		{Name: "experience a century", Body: set("qualifications.years_experience", 100), Status: 422},
+		{Name: "available in 9999", Body: set("available_from", "9999-12-31"), Status: 422},
+		{Name: "available since year 1", Body: set("available_from", "0001-01-01"), Status: 422},
+		{Name: "available since 1900", Body: set("available_from", "1900-01-01"), Status: 422},
+		{Name: "available in month 13", Body: set("available_from", "2027-13-01"), Status: 422},
 	}
 }
 
@@ -250,7 +129,7 @@ func TestHostileBodiesAreRefusedWithoutAWrite(t *testing.T) {
 			text: "title", list: "specialisms", listItem: "renal", fields: vacancyFields(t, vacancy(t, "H-1")), wantWrite: 200},
 		{name: "withdraw a vacancy", method: "POST", path: "/v1/vacancies/" + v.ID + "/withdraw", bearer: key,
 			valid: map[string]any{"reason": "Post filled internally"}, text: "reason", list: "reason", listItem: "x",
-			fields: []hostile{{name: "reason a number past float64", body: map[string]any{"reason": raw("1e400")}, status: 422}}, wantWrite: 200},
+			fields: []hostile{{Name: "reason a number past float64", Body: map[string]any{"reason": raw("1e400")}, Status: 422}}, wantWrite: 200},
 		{name: "sign up", method: "POST", path: "/v1/candidates", valid: example(t, "candidate.json"),
 			text: "name", list: "role_families", listItem: "apprentice", fields: candidateFields(t, example(t, "candidate.json")), wantWrite: 201},
 		{name: "replace a profile", method: "PUT", path: "/v1/candidates/" + cid, bearer: token,
@@ -258,23 +137,23 @@ func TestHostileBodiesAreRefusedWithoutAWrite(t *testing.T) {
 			text: "name", list: "role_families", listItem: "apprentice", fields: candidateFields(t, example(t, "candidate.json")), wantWrite: 200},
 		{name: "onboard a trust", method: "POST", path: "/v1/trusts", bearer: opKey,
 			valid: map[string]any{"code": "RX9", "name": "Trust RX9"}, text: "name", list: "code", listItem: "RX9",
-			fields: []hostile{{name: "code a number", body: map[string]any{"code": 123, "name": "Trust 123"}, status: 422}}, wantWrite: 201},
+			fields: []hostile{{Name: "code a number", Body: map[string]any{"code": 123, "name": "Trust 123"}, Status: 422}}, wantWrite: 201},
 		{name: "issue a key", method: "POST", path: "/v1/trusts/RJ1/keys", bearer: opKey,
 			valid: map[string]any{"label": "payroll system"}, text: "label", list: "label", listItem: "x",
-			fields: []hostile{{name: "label a number past float64", body: map[string]any{"label": raw("1e400")}, status: 422}}, wantWrite: 201},
+			fields: []hostile{{Name: "label a number past float64", Body: map[string]any{"label": raw("1e400")}, Status: 422}}, wantWrite: 201},
 	}
 	for _, e := range endpoints {
 		for _, h := range hostileBodies(t, e) {
-			t.Run(e.name+"/"+h.name, func(t *testing.T) {
+			t.Run(e.name+"/"+h.Name, func(t *testing.T) {
 				header := map[string]string{}
 				for k, v := range e.header {
 					header[k] = v
 				}
-				if h.contentType != nil {
-					header["Content-Type"] = *h.contentType
+				if h.ContentType != nil {
+					header["Content-Type"] = *h.ContentType
 				}
 				before := f.streamWrites()
-				refused(t, f.do(e.method, e.path, e.bearer, h.body, header), h.status)
+				refused(t, f.do(e.method, e.path, e.bearer, h.Body, header), h.Status)
 				if after := f.streamWrites(); after != before {
 					t.Errorf("the refused request wrote %d messages", after-before)
 				}
@@ -301,28 +180,28 @@ func TestHostileBulkPosts(t *testing.T) {
 	ndjson := contentType("application/x-ndjson")
 	items := strings.Repeat(good+",", 50) + good
 	for _, h := range []hostile{
-		{name: "broken array", body: "[" + good + ",", status: 400},
-		{name: "not JSON", body: "<vacancies/>", status: 400},
-		{name: "empty", body: "", status: 400},
-		{name: "empty array", body: "[]", status: 422},
-		{name: "only blank lines", body: "\n\n  \n", contentType: ndjson, status: 422},
-		{name: "an object, not an array", body: good, status: 422},
-		{name: "invalid UTF-8", body: "[" + good + `,"` + "\xff" + `"]`, status: 400},
-		{name: "deep nesting", body: strings.Repeat("[", 1000) + strings.Repeat("]", 1000), status: 400},
-		{name: "more vacancies than allowed", body: "[" + items + "]", status: 413},
-		{name: "more lines than allowed", body: strings.ReplaceAll(items, "},{", "}\n{"), contentType: ndjson, status: 413},
-		{name: "a hundred thousand empty objects", body: "[" + strings.Repeat("{},", 99_999) + "{}]", status: 413},
-		{name: "oversized", body: bytes.NewBufferString("[" + good + "," + strings.Repeat(" ", 16<<20) + "]"), status: 413},
-		{name: "CSV", body: "reference,title\nB-1,x\n", contentType: contentType("text/csv"), status: 415},
-		{name: "no content type", body: "[" + good + "]", contentType: contentType(""), status: 415},
+		{Name: "broken array", Body: "[" + good + ",", Status: 400},
+		{Name: "not JSON", Body: "<vacancies/>", Status: 400},
+		{Name: "empty", Body: "", Status: 400},
+		{Name: "empty array", Body: "[]", Status: 422},
+		{Name: "only blank lines", Body: "\n\n  \n", ContentType: ndjson, Status: 422},
+		{Name: "an object, not an array", Body: good, Status: 422},
+		{Name: "invalid UTF-8", Body: "[" + good + `,"` + "\xff" + `"]`, Status: 400},
+		{Name: "deep nesting", Body: strings.Repeat("[", 1000) + strings.Repeat("]", 1000), Status: 400},
+		{Name: "more vacancies than allowed", Body: "[" + items + "]", Status: 413},
+		{Name: "more lines than allowed", Body: strings.ReplaceAll(items, "},{", "}\n{"), ContentType: ndjson, Status: 413},
+		{Name: "a hundred thousand empty objects", Body: "[" + strings.Repeat("{},", 99_999) + "{}]", Status: 413},
+		{Name: "oversized", Body: bytes.NewBufferString("[" + good + "," + strings.Repeat(" ", 16<<20) + "]"), Status: 413},
+		{Name: "CSV", Body: "reference,title\nB-1,x\n", ContentType: contentType("text/csv"), Status: 415},
+		{Name: "no content type", Body: "[" + good + "]", ContentType: contentType(""), Status: 415},
 	} {
-		t.Run(h.name, func(t *testing.T) {
+		t.Run(h.Name, func(t *testing.T) {
 			header := map[string]string{}
-			if h.contentType != nil {
-				header["Content-Type"] = *h.contentType
+			if h.ContentType != nil {
+				header["Content-Type"] = *h.ContentType
 			}
 			before := f.streamWrites()
-			refused(t, f.do("POST", "/v1/vacancies/bulk", key, h.body, header), h.status)
+			refused(t, f.do("POST", "/v1/vacancies/bulk", key, h.Body, header), h.Status)
 			if after := f.streamWrites(); after != before {
 				t.Errorf("the refused bulk post wrote %d messages", after-before)
 			}
