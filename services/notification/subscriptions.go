@@ -111,7 +111,7 @@ func (s *Service) apply(ctx context.Context, sub *eventsv1.Subscription, in Subs
 		case !ok:
 			bad("/channel", "must be one of webhook, email, sse")
 		case channel == eventsv1.Channel_CHANNEL_WEBHOOK:
-			if err := webhook.CheckURL(ctx, in.URL, s.cfg.AllowPrivateWebhooks, nil); err != nil {
+			if err := webhook.CheckURL(ctx, in.URL, s.cfg.AllowPrivateWebhooks, s.resolver); err != nil {
 				bad("/url", "%s", err)
 			}
 		case in.URL != "":
