@@ -387,7 +387,9 @@ func (s *Service) apiWithdraw(c *gin.Context) {
 		httpserver.Fail(c, err)
 		return
 	}
-	if len(in.Reason) < 3 || len(in.Reason) > 500 {
+	// The rule ingest holds a reason to, so that a reason of spaces is
+	// refused here rather than asked of ingest and audited as failed.
+	if n := len(strings.TrimSpace(in.Reason)); n < 3 || n > 500 {
 		httpserver.Fail(c, problem.Fields([]problem.FieldError{{Field: "/reason", Detail: "must be 3 to 500 characters"}}))
 		return
 	}
