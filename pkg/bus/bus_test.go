@@ -381,3 +381,38 @@ func TestGetFromLeader(t *testing.T) {
 		t.Fatalf("an erased key: %v", err)
 	}
 }
+
+// TestKeysNoRecordCanHave: a key that no record can have (a wildcard, a
+// space, an empty token), as a forged credential or a hostile path brings
+// it, is not found by every read, and never reads another key's record.
+func TestKeysNoRecordCanHave(t *testing.T) {
+	t.Parallel()
+	js, pub := setup(t)
+	ctx := t.Context()
+	s, err := bus.NewStore(ctx, js, pub, bus.BucketCandidates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Create(ctx, "p01.cone", "create-one", &eventsv1.CandidateChanged{Candidate: &eventsv1.Candidate{Id: "cone"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"p01.*", "p01.>", "*", ">", "*.cone", "p01.c one", "", ".", "p01.", ".p01.cone", "p01..cone", "p01.cone\x00", "p01.cöne", "p01.cone\n"} {
+		reads := map[string]func(*eventsv1.CandidateChanged) error{
+			"Get": func(into *eventsv1.CandidateChanged) error { _, err := s.Get(ctx, key, into); return err },
+			"GetFromLeader": func(into *eventsv1.CandidateChanged) error {
+				_, err := s.GetFromLeader(ctx, key, into)
+				return err
+			},
+			"GetConfirmed": func(into *eventsv1.CandidateChanged) error {
+				_, err := s.GetConfirmed(ctx, key, into, func() bool { return false })
+				return err
+			},
+		}
+		for name, read := range reads {
+			var got eventsv1.CandidateChanged
+			if err := read(&got); !errors.Is(err, bus.ErrNotFound) || got.GetCandidate().GetId() != "" {
+				t.Errorf("%s(%q) = %v, %v; want ErrNotFound and nothing read", name, key, err, &got)
+			}
+		}
+	}
+}

@@ -61,8 +61,37 @@ func (s *Store) Get(ctx context.Context, key string, into proto.Message) (uint64
 	return rev, nil
 }
 
+// validKey reports whether a record can have key: one or more tokens of
+// letters, digits and - / _ =, separated by dots, as NATS key-value
+// buckets take them.
+func validKey(key string) bool {
+	if key == "" || key[0] == '.' || key[len(key)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '-' || c == '/' || c == '_' || c == '=' || c == '.' && key[i-1] != '.'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// errNoSuchKey answers a read of a key no record can have. Such keys come
+// from outside (a forged credential's owner, a path): they are not found,
+// not a failure of the store.
+func (s *Store) errNoSuchKey(key string) error {
+	return fmt.Errorf("get %s %q: no record can have this key: %w", s.bucket, key, ErrNotFound)
+}
+
 // GetEncoded returns the latest record of key as stored, and its revision.
+// A key no record can have (see validKey) is ErrNotFound.
 func (s *Store) GetEncoded(ctx context.Context, key string) ([]byte, uint64, error) {
+	if !validKey(key) {
+		return nil, 0, s.errNoSuchKey(key)
+	}
 	e, err := s.kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
 		return nil, 0, fmt.Errorf("get %s %s: %w", s.bucket, key, ErrNotFound)
@@ -79,8 +108,13 @@ func (s *Store) GetEncoded(ctx context.Context, key string) ([]byte, uint64, err
 // must see a write another process has just been told succeeded (a
 // sign-up's token, checked by another service a moment later). The
 // client's stream message API would itself take the direct path, so the
-// request is made here.
+// request is made here. A key no record can have is ErrNotFound; it is
+// checked first, because the leader reads a wildcard (p01.*) as any key it
+// matches, and would answer with another key's record.
 func (s *Store) GetFromLeader(ctx context.Context, key string, into proto.Message) (uint64, error) {
+	if !validKey(key) {
+		return 0, s.errNoSuchKey(key)
+	}
 	req, _ := json.Marshal(map[string]string{"last_by_subj": s.Subject(key)})
 	msg, err := s.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+KVStream(s.bucket), req)
 	if err != nil {

@@ -53,9 +53,12 @@ func (in *CandidateInput) Check(ctx context.Context, now time.Time, r Resolver) 
 	}
 	cand.TravelRadiusKm = in.TravelRadiusKm
 	home := c.place("/home", in.Home)
+	// A date in the past says the candidate is available now; one further
+	// back than a start date may be ahead is a mistake, not a profile.
 	if from, ok := c.date("/available_from", in.AvailableFrom, false); ok {
-		if from.After(Today(now).Add(MaxStartAhead)) {
-			c.add("/available_from", "must be within three years")
+		today := Today(now)
+		if from.After(today.Add(MaxStartAhead)) || from.Before(today.Add(-MaxStartAhead)) {
+			c.add("/available_from", "must be within three years of today")
 		} else {
 			cand.AvailableFrom = FormatDate(from)
 		}

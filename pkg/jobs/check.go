@@ -62,6 +62,15 @@ func enumField[E Enum](c *checker, field, s string, required bool) E {
 	return v
 }
 
+// ParseList parses a request's list of enum names at field (a JSON
+// Pointer), as a profile's or a vacancy's lists are: unknown names, repeats
+// and lists longer than there are values are refused, each named.
+func ParseList[E Enum](field string, names []string) ([]E, []problem.FieldError) {
+	var c checker
+	out := enumList[E](&c, field, names, false)
+	return out, c.errs
+}
+
 // enumList parses a list of enum values, refusing repeats and overlong lists.
 func enumList[E Enum](c *checker, field string, in []string, required bool) []E {
 	if len(in) == 0 {

@@ -136,6 +136,29 @@ func TestVacancyFieldErrors(t *testing.T) {
 	}
 }
 
+// TestAvailableFromWithinThreeYears: a date in the recent past says
+// "available now" and stands; three years either side is the limit.
+func TestAvailableFromWithinThreeYears(t *testing.T) {
+	t.Parallel()
+	for date, ok := range map[string]bool{
+		"2026-01-05": true, "2023-12-01": true, "2029-11-01": true,
+		"2023-11-01": false, "2029-12-31": false, "1066-10-14": false, "9999-12-31": false,
+	} {
+		var in jobs.CandidateInput
+		if err := strictjson.Decode(readExample(t, "candidate.json"), &in); err != nil {
+			t.Fatal(err)
+		}
+		in.AvailableFrom = date
+		c, err := in.Check(context.Background(), now, gazetteer(t))
+		if ok && (err != nil || c.GetAvailableFrom() != date) {
+			t.Errorf("available from %s: %v, want accepted", date, err)
+		}
+		if !ok && problem.DetailsOf(err).Status != 422 {
+			t.Errorf("available from %s: %v, want 422", date, err)
+		}
+	}
+}
+
 func TestPostcodeResolved(t *testing.T) {
 	t.Parallel()
 	var in jobs.CandidateInput
@@ -167,6 +190,9 @@ func TestCandidateFieldErrors(t *testing.T) {
 		{"half a point", func(in *jobs.CandidateInput) { in.Home = &jobs.PlaceInput{Latitude: in.Home.Latitude} }, "/home"},
 		{"degree class unknown", func(in *jobs.CandidateInput) { in.Qualifications.Degree.Class = "2:3" }, "/qualifications/degree/class"},
 		{"negative experience", func(in *jobs.CandidateInput) { in.Qualifications.YearsExperience = -1 }, "/qualifications/years_experience"},
+		{"available years ahead", func(in *jobs.CandidateInput) { in.AvailableFrom = "2030-01-01" }, "/available_from"},
+		{"available since long ago", func(in *jobs.CandidateInput) { in.AvailableFrom = "2023-06-01" }, "/available_from"},
+		{"available since year 1", func(in *jobs.CandidateInput) { in.AvailableFrom = "0001-01-01" }, "/available_from"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -209,6 +235,8 @@ func TestDecodeStrict(t *testing.T) {
 		{"invalid UTF-8", "{\"name\":\"\xff\xfe\"}", 400, ""},
 		{"deep nesting", `{"specialisms":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`, 400, ""},
 		{"empty", ``, 400, ""},
+		{"null", ` null `, 422, ""},
+		{"null twice", `null null`, 400, ""},
 		{"truncated", `{"email":`, 400, ""},
 		{"not JSON", `email=a@b.co`, 400, ""},
 	}

@@ -4,6 +4,7 @@
 package natstest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/clinjobs/clinjobs/pkg/natsserver"
 )
@@ -119,4 +121,33 @@ func ClusterURL(servers []*server.Server) string {
 		urls[i] = ns.ClientURL()
 	}
 	return strings.Join(urls, ",")
+}
+
+// Writes sums the last sequence of every stream that nc sees. Any write, to
+// any bucket or stream, moves it, and so does a deletion or a purge: a test
+// compares it before and after a request that must change nothing.
+func Writes(t testing.TB, nc *nats.Conn) uint64 {
+	t.Helper()
+	ctx := context.Background()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("natstest: %v", err)
+	}
+	var n uint64
+	names := js.StreamNames(ctx)
+	for name := range names.Name() {
+		s, err := js.Stream(ctx, name)
+		if err != nil {
+			t.Fatalf("natstest: stream %s: %v", name, err)
+		}
+		info, err := s.Info(ctx)
+		if err != nil {
+			t.Fatalf("natstest: stream %s: %v", name, err)
+		}
+		n += info.State.LastSeq
+	}
+	if err := names.Err(); err != nil {
+		t.Fatalf("natstest: streams: %v", err)
+	}
+	return n
 }

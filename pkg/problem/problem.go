@@ -174,14 +174,21 @@ func DetailsOf(err error) Details {
 	return d
 }
 
-// Write sends d on w, with Retry-After where it applies.
+// Write sends d on w, with Retry-After where it applies, and the challenge
+// a 401 must carry (RFC 9110 15.5.2).
 func Write(w http.ResponseWriter, d Details) {
 	h := w.Header()
 	h.Set("Content-Type", ContentType)
 	h.Set("Cache-Control", "no-store")
-	if d.retryAfter > 0 {
-		secs := int((d.retryAfter + time.Second - 1) / time.Second)
+	// A 429 always says when to come back: a limiter's window may end
+	// within the millisecond it is asked (Redis answers PTTL 0), and a
+	// client told nothing would try again at once.
+	if d.retryAfter > 0 || d.Status == http.StatusTooManyRequests {
+		secs := max(1, int((d.retryAfter+time.Second-1)/time.Second))
 		h.Set("Retry-After", strconv.Itoa(secs))
+	}
+	if d.Status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", `Bearer realm="clinjobs"`)
 	}
 	w.WriteHeader(d.Status)
 	_ = json.NewEncoder(w).Encode(d)

@@ -60,6 +60,31 @@ func TestWrite(t *testing.T) {
 	}
 }
 
+func TestWriteHeaders(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name          string
+		err           error
+		header, value string
+	}{
+		{"a window that ends now still says when", &problem.Error{Kind: problem.RateLimited}, "Retry-After", "1"},
+		{"under a second rounds up", &problem.Error{Kind: problem.RateLimited, RetryAfter: time.Millisecond}, "Retry-After", "1"},
+		{"unavailable without a time says none", problem.New(problem.Unavailable, "down"), "Retry-After", ""},
+		{"401 carries its challenge", problem.New(problem.Unauthenticated, "no key"), "WWW-Authenticate", `Bearer realm="clinjobs"`},
+		{"403 does not", problem.New(problem.Forbidden, "not yours"), "WWW-Authenticate", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec := httptest.NewRecorder()
+			problem.Write(rec, problem.DetailsOf(tt.err))
+			if got := rec.Header().Get(tt.header); got != tt.value {
+				t.Errorf("%s %q, want %q", tt.header, got, tt.value)
+			}
+		})
+	}
+}
+
 func TestFields(t *testing.T) {
 	t.Parallel()
 	if problem.Fields(nil) != nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -20,7 +21,8 @@ const MaxDepth = 16
 
 // Decode decodes one JSON document from data into v, refusing what a
 // lenient decoder would let through: invalid UTF-8, unknown fields, values of
-// the wrong type or out of range, nesting past MaxDepth, and anything after
+// the wrong type or out of range, nesting past MaxDepth, a document that is
+// null (which a lenient decoder takes for an empty one), and anything after
 // the document. Failures are problem errors naming the field.
 func Decode(data []byte, v any) error {
 	if !utf8.Valid(data) {
@@ -28,6 +30,13 @@ func Decode(data []byte, v any) error {
 	}
 	if err := checkDepth(data); err != nil {
 		return err
+	}
+	if bytes.Equal(bytes.Trim(data, " \t\r\n"), []byte("null")) {
+		want := "a value"
+		if t := reflect.TypeOf(v); t != nil && t.Kind() == reflect.Pointer {
+			want = typeName(t.Elem().String())
+		}
+		return problem.Fields([]problem.FieldError{{Field: "", Detail: "want " + want + ", got JSON null"}})
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

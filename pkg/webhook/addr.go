@@ -229,6 +229,21 @@ func CheckURL(ctx context.Context, raw string, allowPrivate bool, resolver *net.
 		}
 		return nil
 	}
+	// A host ending in a number is an IPv4 address to browsers, curl and
+	// the C library (2130706433, 0x7f.1, 0177.0.0.1 and 127.1 are all
+	// 127.0.0.1), never a name to look up: it is judged as the address it
+	// spells, whatever DNS would say of it.
+	if endsInNumber(host) {
+		addr, ok := parseIPv4Spelling(host)
+		switch {
+		case !ok:
+			return urlErr(ErrInvalidURL, "the host %s is neither a name nor an IPv4 address", host)
+		case CheckAddr(addr, allowPrivate) != nil:
+			return urlErr(ErrForbiddenAddress, "alerts cannot be sent to %s: it is %s, %s; they go only to public internet addresses",
+				host, addr, explain(addr))
+		}
+		return urlErr(ErrInvalidURL, "write the address %s as %s", host, addr)
+	}
 	name := strings.ToLower(strings.TrimSuffix(host, "."))
 	if !allowPrivate {
 		for _, n := range internalNames {
@@ -259,6 +274,59 @@ func CheckURL(ctx context.Context, raw string, allowPrivate bool, resolver *net.
 		}
 	}
 	return nil
+}
+
+// endsInNumber reports whether host's last label (a final dot aside) is a
+// number, decimal or 0x hexadecimal: the WHATWG URL standard's test for a
+// host that is to be read as an IPv4 address.
+func endsInNumber(host string) bool {
+	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
+	last := labels[len(labels)-1]
+	if hex, ok := strings.CutPrefix(strings.ToLower(last), "0x"); ok {
+		return strings.Trim(hex, "0123456789abcdef") == ""
+	}
+	return last != "" && strings.Trim(last, "0123456789") == ""
+}
+
+// parseIPv4Spelling reads host as the WHATWG URL standard reads an IPv4
+// host (inet_aton's forms): one to four parts, each decimal, 0x
+// hexadecimal or 0-led octal, the last filling the bytes left.
+func parseIPv4Spelling(host string) (netip.Addr, bool) {
+	parts := strings.Split(strings.TrimSuffix(host, "."), ".")
+	if len(parts) > 4 {
+		return netip.Addr{}, false
+	}
+	nums := make([]uint64, len(parts))
+	for i, p := range parts {
+		base, digits := 10, p
+		switch lp := strings.ToLower(p); {
+		case strings.HasPrefix(lp, "0x"):
+			base, digits = 16, lp[2:]
+			if digits == "" {
+				digits = "0"
+			}
+		case len(p) > 1 && p[0] == '0':
+			base, digits = 8, p[1:]
+		}
+		n, err := strconv.ParseUint(digits, base, 64)
+		if p == "" || err != nil {
+			return netip.Addr{}, false
+		}
+		nums[i] = n
+	}
+	last := len(nums) - 1
+	var v uint64
+	for i, n := range nums[:last] {
+		if n > 255 {
+			return netip.Addr{}, false
+		}
+		v |= n << (8 * (3 - i))
+	}
+	if nums[last] >= 1<<(8*(4-last)) {
+		return netip.Addr{}, false
+	}
+	v |= nums[last]
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), true
 }
 
 // explain says, as a noun phrase, why CheckAddr refuses a.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/clinjobs/clinjobs/pkg/webhook"
+	"github.com/clinjobs/clinjobs/pkg/webhook/webhooktest"
 )
 
 func TestCheckAddr(t *testing.T) {
@@ -122,7 +123,7 @@ func TestCheckAddrInvalid(t *testing.T) {
 func TestCheckURL(t *testing.T) {
 	t.Parallel()
 	// Every name resolves here, never through the machine's DNS.
-	dns := staticDNS(map[string][]string{
+	dns := webhooktest.StaticDNS(map[string][]string{
 		"hooks.example.org":    {"93.184.215.14", "2a00:1450:4009:81f::200e"},
 		"private.example":      {"10.0.0.1"},
 		"mixed.example":        {"93.184.215.14", "10.0.0.1"},
@@ -187,6 +188,33 @@ func TestCheckURL(t *testing.T) {
 		{name: "one label", url: "http://intranet/hooks", want: webhook.ErrForbiddenAddress, says: "full domain name"},
 		{name: "localhost, private allowed", url: "https://localhost/hooks", allowPrivate: true},
 		{name: "one label, private allowed", url: "http://intranet/hooks", allowPrivate: true},
+		// IPv4 addresses spelled as the C library, curl and browsers read
+		// them: judged as the address, never looked up.
+		{name: "decimal loopback", url: "http://2130706433/", want: webhook.ErrForbiddenAddress, says: "127.0.0.1, a loopback address"},
+		{name: "hex loopback", url: "http://0x7f000001/hooks", want: webhook.ErrForbiddenAddress, says: "127.0.0.1"},
+		{name: "hex dotted loopback", url: "http://0x7F.0.0.1/", want: webhook.ErrForbiddenAddress, says: "127.0.0.1"},
+		{name: "octal dotted loopback", url: "http://0177.0.0.1/", want: webhook.ErrForbiddenAddress, says: "127.0.0.1"},
+		{name: "octal with zeros", url: "http://0177.0000.0000.0001/", want: webhook.ErrForbiddenAddress, says: "127.0.0.1"},
+		{name: "octal whole", url: "http://017700000001/", want: webhook.ErrForbiddenAddress, says: "127.0.0.1"},
+		{name: "two-part loopback", url: "http://127.1/", want: webhook.ErrForbiddenAddress, says: "127.0.0.1"},
+		{name: "three-part loopback", url: "http://127.0.1:8080/", want: webhook.ErrForbiddenAddress, says: "127.0.0.1"},
+		{name: "loopback with a final dot", url: "http://127.0.0.1./", want: webhook.ErrForbiddenAddress, says: "127.0.0.1"},
+		{name: "decimal 192.168/16", url: "http://3232235777/", want: webhook.ErrForbiddenAddress, says: "192.168.1.1, a private address"},
+		{name: "two-part 10/8", url: "http://10.1/", want: webhook.ErrForbiddenAddress, says: "10.0.0.1"},
+		{name: "hex 172.16/12", url: "http://0xac.0x10.0.1/", want: webhook.ErrForbiddenAddress, says: "172.16.0.1"},
+		{name: "decimal CGNAT", url: "http://1681915905/", want: webhook.ErrForbiddenAddress, says: "100.64.0.1, a carrier-grade NAT address"},
+		{name: "hex metadata", url: "http://0xa9fea9fe/latest/meta-data", want: webhook.ErrForbiddenAddress, says: "169.254.169.254"},
+		{name: "metadata, last part 16 bits", url: "http://169.254.43518/", want: webhook.ErrForbiddenAddress, says: "169.254.169.254"},
+		{name: "zero", url: "http://0/", want: webhook.ErrForbiddenAddress, says: "0.0.0.0"},
+		{name: "public, spelled", url: "https://134744072/", want: webhook.ErrInvalidURL, says: "as 8.8.8.8"},
+		{name: "spelled loopback, private allowed", url: "http://0x7f.1/", allowPrivate: true, want: webhook.ErrInvalidURL, says: "as 127.0.0.1"},
+		{name: "a part past 255", url: "http://256.1.1.1/", want: webhook.ErrInvalidURL, says: "neither a name nor"},
+		{name: "last part too big", url: "http://1.2.3.256/", want: webhook.ErrInvalidURL},
+		{name: "five parts", url: "http://1.2.3.4.5/", want: webhook.ErrInvalidURL},
+		{name: "a name ending in hex", url: "http://example.0x1/", want: webhook.ErrInvalidURL},
+		{name: "bad octal", url: "http://09.0.0.1/", want: webhook.ErrInvalidURL},
+		{name: "numbers inside a name", url: "https://1.2.3.example/", want: webhook.ErrHostNotFound},
+
 		{name: "resolves to private", url: "https://private.example/", want: webhook.ErrForbiddenAddress, says: "resolves to 10.0.0.1, a private address"},
 		{name: "one of its addresses private", url: "https://mixed.example/", want: webhook.ErrForbiddenAddress, says: "10.0.0.1"},
 		{name: "resolves to AWS metadata", url: "https://metadata.example/", want: webhook.ErrForbiddenAddress, says: "unique local"},
@@ -198,7 +226,7 @@ func TestCheckURL(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := webhook.CheckURL(t.Context(), tt.url, tt.allowPrivate, dns.resolver())
+			err := webhook.CheckURL(t.Context(), tt.url, tt.allowPrivate, dns.Resolver())
 			if tt.want == nil {
 				if err != nil {
 					t.Fatalf("CheckURL(%.60q) = %v, want accepted", tt.url, err)
@@ -222,9 +250,26 @@ func TestCheckURLLookupFailure(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	err := webhook.CheckURL(ctx, "https://hooks.example.org/", false, staticDNS(nil).resolver())
+	err := webhook.CheckURL(ctx, "https://hooks.example.org/", false, webhooktest.StaticDNS(nil).Resolver())
 	if !errors.Is(err, webhook.ErrHostNotFound) || !strings.Contains(err.Error(), "try again") {
 		t.Fatalf("CheckURL with DNS unavailable = %v, want ErrHostNotFound and a suggestion to try again", err)
+	}
+}
+
+// TestCheckURLSpellingsAreNotLookedUp: a resolver that answers every name
+// with a public address (an ISP rewriting NXDOMAIN, a wildcard search
+// domain) must not let an IPv4 address spelled short, octal, hex or whole in
+// as a name.
+func TestCheckURLSpellingsAreNotLookedUp(t *testing.T) {
+	t.Parallel()
+	everything := webhooktest.NewDNS(func(string, int) []netip.Addr { return []netip.Addr{netip.MustParseAddr("93.184.215.14")} })
+	for _, u := range []string{
+		"http://127.1/", "http://0177.0.0.1/", "http://0x7f.0.0.1/", "http://127.0.0.1./", "http://10.1/",
+		"http://192.168.257/", "http://169.254.43518/", "http://0xa9.0xfe.0xa9.0xfe/", "http://100.64.1/", "http://0/",
+	} {
+		if err := webhook.CheckURL(t.Context(), u, false, everything.Resolver()); !errors.Is(err, webhook.ErrForbiddenAddress) {
+			t.Errorf("CheckURL(%s) = %v, want ErrForbiddenAddress whatever DNS says", u, err)
+		}
 	}
 }
 
@@ -237,9 +282,9 @@ func FuzzCheckURL(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	dns := newFakeDNS(func(string, int) []netip.Addr { return []netip.Addr{netip.MustParseAddr("127.0.0.1")} })
+	dns := webhooktest.NewDNS(func(string, int) []netip.Addr { return []netip.Addr{netip.MustParseAddr("127.0.0.1")} })
 	f.Fuzz(func(t *testing.T, raw string) {
-		if webhook.CheckURL(t.Context(), raw, false, dns.resolver()) != nil {
+		if webhook.CheckURL(t.Context(), raw, false, dns.Resolver()) != nil {
 			return
 		}
 		// Accepted: so the host must be a literal public address.

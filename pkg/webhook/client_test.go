@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/clinjobs/clinjobs/pkg/webhook"
+	"github.com/clinjobs/clinjobs/pkg/webhook/webhooktest"
 )
 
 var testKey = []byte("a test key that is 32 bytes long")
@@ -74,8 +75,8 @@ func post(t *testing.T, c *http.Client, u string) (*http.Response, error) {
 
 // rebinding resolves rebind.example to a public address the first time,
 // as when the URL is registered, and to loopback ever after.
-func rebinding() *fakeDNS {
-	return newFakeDNS(func(name string, n int) []netip.Addr {
+func rebinding() *webhooktest.DNS {
+	return webhooktest.NewDNS(func(name string, n int) []netip.Addr {
 		switch {
 		case name != "rebind.example":
 			return nil
@@ -92,7 +93,7 @@ func TestClientRefusesInternalAddressesAtConnect(t *testing.T) {
 	tests := []struct {
 		name string
 		url  func(rc *receiver) string
-		dns  *fakeDNS
+		dns  *webhooktest.DNS
 	}{
 		{name: "literal loopback", url: func(rc *receiver) string { return rc.URL }},
 		{name: "mapped loopback", url: func(rc *receiver) string { return "http://[::ffff:127.0.0.1]" + rc.port() }},
@@ -108,9 +109,9 @@ func TestClientRefusesInternalAddressesAtConnect(t *testing.T) {
 			u := tt.url(rc)
 			cfg := webhook.ClientConfig{}
 			if tt.dns != nil {
-				cfg.Resolver = tt.dns.resolver()
+				cfg.Resolver = tt.dns.Resolver()
 				// Registration sees the public address and lets the URL in.
-				if err := webhook.CheckURL(t.Context(), u, false, tt.dns.resolver()); err != nil {
+				if err := webhook.CheckURL(t.Context(), u, false, tt.dns.Resolver()); err != nil {
 					t.Fatalf("CheckURL before rebinding: %v", err)
 				}
 			}
@@ -128,12 +129,100 @@ func TestClientRefusesInternalAddressesAtConnect(t *testing.T) {
 	}
 }
 
+// TestClientRefusesEveryInternalAddressAtConnect: a name that passed
+// registration and now resolves to any internal address, in any IPv4 or
+// IPv6 form, is refused by the dialer before a connection is tried.
+func TestClientRefusesEveryInternalAddressAtConnect(t *testing.T) {
+	t.Parallel()
+	for _, addr := range []string{
+		"127.0.0.1", "127.9.9.9", "10.0.0.1", "172.16.0.1", "172.31.255.254", "192.168.1.1", "100.64.0.1", "100.127.255.254",
+		"169.254.169.254", "169.254.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255",
+		"::1", "::", "fe80::1", "fc00::1", "fd00:ec2::254", "ff02::1",
+		"::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "::127.0.0.1",
+		"64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b:1::a00:1", "2002:7f00:1::1", "2002:a9fe:a9fe::1",
+	} {
+		t.Run(addr, func(t *testing.T) {
+			t.Parallel()
+			a := netip.MustParseAddr(addr)
+			var rebound atomic.Bool
+			dns := webhooktest.NewDNS(func(name string, _ int) []netip.Addr {
+				switch {
+				case name != "hooks.example":
+					return nil
+				case rebound.Load():
+					return []netip.Addr{a}
+				}
+				return []netip.Addr{netip.MustParseAddr("93.184.215.14")}
+			})
+			u := "http://hooks.example:8443/alerts"
+			if err := webhook.CheckURL(t.Context(), u, false, dns.Resolver()); err != nil {
+				t.Fatalf("registration, while the name is public: %v", err)
+			}
+			rebound.Store(true)
+			client := webhook.NewClient(webhook.ClientConfig{Resolver: dns.Resolver(), Timeout: 2 * time.Second})
+			resp, err := post(t, client, u)
+			if err == nil {
+				t.Fatalf("POST to %s: %s, want refused", addr, resp.Status)
+			}
+			if !errors.Is(err, webhook.ErrForbiddenAddress) {
+				t.Fatalf("POST to %s: %v, want ErrForbiddenAddress", addr, err)
+			}
+		})
+	}
+}
+
+// TestClientRefusesSpelledAddresses: a URL whose host is an IPv4 address
+// spelled whole, short, octal or hex never reaches the loopback endpoint,
+// whether the resolver reads the spelling as the C library does (as
+// 127.0.0.1) or knows no such name: registration refuses it, and so does
+// the dialer, or the lookup finds nothing to dial.
+func TestClientRefusesSpelledAddresses(t *testing.T) {
+	t.Parallel()
+	spellings := []string{"2130706433", "0x7f000001", "0x7f.0.0.1", "0177.0.0.1", "127.1", "127.0.1", "017700000001"}
+	asLibc := webhooktest.NewDNS(func(name string, _ int) []netip.Addr {
+		for _, s := range spellings {
+			if name == s {
+				return []netip.Addr{netip.MustParseAddr("127.0.0.1")}
+			}
+		}
+		return nil
+	})
+	for _, s := range spellings {
+		for name, resolver := range map[string]*net.Resolver{"the machine's resolver": nil, "a resolver reading it as libc": asLibc.Resolver()} {
+			t.Run(s+"/"+name, func(t *testing.T) {
+				t.Parallel()
+				rc := newReceiver(t, nil)
+				u := "http://" + s + rc.port() + "/hooks"
+				if err := webhook.CheckURL(t.Context(), u, false, resolver); !errors.Is(err, webhook.ErrForbiddenAddress) {
+					t.Errorf("registration: %v, want ErrForbiddenAddress", err)
+				}
+				resp, err := post(t, webhook.NewClient(webhook.ClientConfig{Resolver: resolver, Timeout: 2 * time.Second}), u)
+				if err == nil {
+					t.Fatalf("POST %s: %s, want refused", u, resp.Status)
+				}
+				// Go's own resolver does not look up an all-numeric name;
+				// one with letters it asks for, and gets 127.0.0.1 here.
+				var dnsErr *net.DNSError
+				if !errors.Is(err, webhook.ErrForbiddenAddress) && !(errors.As(err, &dnsErr) && dnsErr.IsNotFound) {
+					t.Errorf("POST %s: %v, want ErrForbiddenAddress or no such host", u, err)
+				}
+				if resolver != nil && strings.ContainsAny(s, "x") && !errors.Is(err, webhook.ErrForbiddenAddress) {
+					t.Errorf("POST %s: %v, want ErrForbiddenAddress", u, err)
+				}
+				if n := rc.hits.Load(); n != 0 {
+					t.Fatalf("the endpoint got %d requests", n)
+				}
+			})
+		}
+	}
+}
+
 func TestClientAllowPrivate(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
 		url  func(rc *receiver) string
-		dns  *fakeDNS
+		dns  *webhooktest.DNS
 	}{
 		{name: "literal loopback", url: func(rc *receiver) string { return rc.URL + "/hooks" }},
 		{name: "name resolving to loopback", url: func(rc *receiver) string { return "http://rebind.example" + rc.port() }, dns: rebinding()},
@@ -144,8 +233,8 @@ func TestClientAllowPrivate(t *testing.T) {
 			rc := newReceiver(t, nil)
 			cfg := webhook.ClientConfig{AllowPrivate: true}
 			if tt.dns != nil {
-				cfg.Resolver = tt.dns.resolver()
-				tt.dns.resolver().LookupNetIP(t.Context(), "ip", "rebind.example") // use up the public answer
+				cfg.Resolver = tt.dns.Resolver()
+				tt.dns.Resolver().LookupNetIP(t.Context(), "ip", "rebind.example") // use up the public answer
 			}
 			resp, err := post(t, webhook.NewClient(cfg), tt.url(rc))
 			if err != nil {

@@ -387,7 +387,9 @@ func (s *Service) apiWithdraw(c *gin.Context) {
 		httpserver.Fail(c, err)
 		return
 	}
-	if len(in.Reason) < 3 || len(in.Reason) > 500 {
+	// The rule ingest holds a reason to, so that a reason of spaces is
+	// refused here rather than asked of ingest and audited as failed.
+	if n := len(strings.TrimSpace(in.Reason)); n < 3 || n > 500 {
 		httpserver.Fail(c, problem.Fields([]problem.FieldError{{Field: "/reason", Detail: "must be 3 to 500 characters"}}))
 		return
 	}
@@ -396,7 +398,15 @@ func (s *Service) apiWithdraw(c *gin.Context) {
 }
 
 func (s *Service) apiDeadLetters(c *gin.Context) {
-	limit, _ := strconv.Atoi(c.DefaultQuery("limit", "100"))
+	limit := 100
+	if l := c.Query("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			httpserver.Fail(c, problem.Fields([]problem.FieldError{{Field: "limit", Detail: "must be 1 to 1000"}}))
+			return
+		}
+		limit = n
+	}
 	var resp map[string]any
 	err := s.control.Request(c.Request.Context(), subjectDeadLetters, actor(c),
 		map[string]any{"endpoint": c.Query("endpoint"), "limit": limit}, &resp)

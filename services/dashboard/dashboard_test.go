@@ -33,13 +33,17 @@ type fixture struct {
 	srv *httptest.Server
 }
 
-func start(t *testing.T) *fixture {
+func start(t *testing.T, opts ...func(*dashboard.Config, *dashboard.Deps)) *fixture {
 	t.Helper()
 	ns := natstest.Start(t)
 	nc := natstest.Connect(t, ns)
 	ctx := context.Background()
-	svc, err := dashboard.New(ctx, dashboard.Config{OperatorKey: opKey, DiscoveryWindow: 200 * time.Millisecond},
-		dashboard.Deps{Log: logging.Discard(), NC: nc})
+	cfg := dashboard.Config{OperatorKey: opKey, DiscoveryWindow: 200 * time.Millisecond}
+	deps := dashboard.Deps{Log: logging.Discard(), NC: nc}
+	for _, o := range opts {
+		o(&cfg, &deps)
+	}
+	svc, err := dashboard.New(ctx, cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

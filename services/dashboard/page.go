@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,9 +26,14 @@ import (
 	"github.com/clinjobs/clinjobs/services/dashboard/internal/web"
 )
 
-// sessionCookie holds the operator's name and key: HttpOnly, Secure (unless
-// configured otherwise) and SameSite=Strict.
+// sessionCookie holds the operator's name, when they signed in and a MAC
+// of both under the operator key (never the key itself): HttpOnly, Secure
+// (unless configured otherwise) and SameSite=Strict.
 const sessionCookie = "cj_operator"
+
+// sessionTTL is how long a sign-in lasts. The browser drops the cookie then,
+// and the server refuses it then too: a copied cookie is good for no longer.
+const sessionTTL = 12 * time.Hour
 
 // refreshEvery is how often the page's sections are sent again.
 const refreshEvery = 2 * time.Second
@@ -128,10 +134,9 @@ func (s *Service) login(p *page) gin.HandlerFunc {
 			p.render(c, http.StatusUnauthorized, "login", pageData{Title: "Sign in", Error: "That name or key is not right."})
 			return
 		}
-		value := base64.RawURLEncoding.EncodeToString([]byte(name)) + "." + key
 		http.SetCookie(c.Writer, &http.Cookie{
-			Name: sessionCookie, Value: value, Path: PagePrefix, HttpOnly: true, Secure: !s.cfg.InsecureCookie,
-			SameSite: http.SameSiteStrictMode, MaxAge: int((12 * time.Hour).Seconds()),
+			Name: sessionCookie, Value: s.sessionValue(name, s.now()), Path: PagePrefix, HttpOnly: true, Secure: !s.cfg.InsecureCookie,
+			SameSite: http.SameSiteStrictMode, MaxAge: int(sessionTTL.Seconds()),
 		})
 		c.Redirect(http.StatusSeeOther, PagePrefix+"/")
 	}
@@ -143,12 +148,47 @@ func (s *Service) logout(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, PagePrefix+"/login")
 }
 
+// sessionValue is the session cookie of operator name signed in at: the
+// name, the time in Unix seconds and an HMAC of both.
+func (s *Service) sessionValue(name string, at time.Time) string {
+	issued := strconv.FormatInt(at.Unix(), 10)
+	return base64.RawURLEncoding.EncodeToString([]byte(name)) + "." + issued + "." + s.sessionMAC(name, issued)
+}
+
+func (s *Service) sessionMAC(name, issued string) string {
+	m := hmac.New(sha256.New, s.opKey)
+	m.Write([]byte("session\x00" + name + "\x00" + issued))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// sessionName returns the operator a session cookie names, if it is one
+// this service made and it has not expired.
+func (s *Service) sessionName(cookie string) (string, bool) {
+	parts := strings.Split(cookie, ".")
+	if len(parts) != 3 {
+		return "", false
+	}
+	name, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil || !operatorName.Match(name) {
+		return "", false
+	}
+	issued, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil || !hmac.Equal([]byte(parts[2]), []byte(s.sessionMAC(string(name), parts[1]))) {
+		return "", false
+	}
+	// A minute's grace for a clock set back; none past the session's end.
+	at, now := time.Unix(issued, 0), s.now()
+	if at.After(now.Add(time.Minute)) || !now.Before(at.Add(sessionTTL)) {
+		return "", false
+	}
+	return string(name), true
+}
+
 // session admits a signed-in operator, or sends them to sign in.
 func (s *Service) session(c *gin.Context) {
 	cookie, err := c.Cookie(sessionCookie)
-	enc, key, ok := strings.Cut(cookie, ".")
-	name, derr := base64.RawURLEncoding.DecodeString(enc)
-	if err != nil || !ok || derr != nil || !operatorName.Match(name) || !auth.Matches(s.opKey, key) {
+	name, ok := s.sessionName(cookie)
+	if err != nil || !ok {
 		if c.Request.Method == http.MethodGet && c.FullPath() == PagePrefix+"/" {
 			c.Redirect(http.StatusSeeOther, PagePrefix+"/login")
 			c.Abort()
@@ -157,7 +197,7 @@ func (s *Service) session(c *gin.Context) {
 		c.AbortWithStatus(http.StatusUnauthorized)
 		return
 	}
-	c.Set(contextOperatorName, string(name))
+	c.Set(contextOperatorName, name)
 	c.Next()
 }
 

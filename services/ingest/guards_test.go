@@ -36,11 +36,16 @@ func TestRateLimitsHoldAcrossReplicas(t *testing.T) {
 		}
 		f.do("GET", "/v1/trust/vacancies", key, nil, nil).want(t, 200)
 	}
-	limited := b.do("GET", "/v1/trust/vacancies", key, nil, nil).want(t, 429)
+	limited := b.do("GET", "/v1/trust/vacancies", key, nil, nil)
+	refused(t, limited, 429)
 	if ra, err := strconv.Atoi(limited.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 60 {
 		t.Fatalf("Retry-After %q", limited.Header.Get("Retry-After"))
 	}
-	a.do("GET", "/v1/trust/vacancies", key, nil, nil).want(t, 429)
+	before := a.streamWrites()
+	refused(t, a.do("POST", "/v1/vacancies", key, vacancy(t, "RL-1"), nil), 429)
+	if a.streamWrites() != before {
+		t.Error("a limited post wrote")
+	}
 	a.do("GET", "/v1/trust/vacancies", other, nil, nil).want(t, 200)
 }
 

@@ -96,6 +96,12 @@ func withLimits(perKey, perAddr int) option {
 	return func(c *ingest.Config, _ *ingest.Deps) { c.RateLimit, c.RateLimitAnonymous = perKey, perAddr }
 }
 
+// withTrustedProxies believes X-Forwarded-For from these addresses, so that
+// one test process can speak as many clients.
+func withTrustedProxies(cidrs ...string) option {
+	return func(c *ingest.Config, _ *ingest.Deps) { c.TrustedProxies = cidrs }
+}
+
 type answer struct {
 	Status int
 	Header http.Header
@@ -117,7 +123,9 @@ func (a answer) want(t *testing.T, status int) answer {
 	return a
 }
 
-// do sends a request; body is a value to encode, or raw bytes or a string.
+// do sends a request; body is a value to encode, raw bytes or a string, or
+// an io.Reader, sent without a length (chunked) as a client that does not
+// say how much it will send.
 func (f *fixture) do(method, path, bearer string, body any, header map[string]string) answer {
 	f.t.Helper()
 	var rd io.Reader
@@ -128,6 +136,8 @@ func (f *fixture) do(method, path, bearer string, body any, header map[string]st
 		rd = bytes.NewReader(b)
 	case string:
 		rd = bytes.NewReader([]byte(b))
+	case io.Reader:
+		rd = b
 	default:
 		data, err := json.Marshal(b)
 		if err != nil {
@@ -143,6 +153,10 @@ func (f *fixture) do(method, path, bearer string, body any, header map[string]st
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
 	for k, v := range header {
+		if k == "Content-Type" && v == "" {
+			req.Header.Del(k)
+			continue
+		}
 		req.Header.Set(k, v)
 	}
 	resp, err := f.client.Do(req)

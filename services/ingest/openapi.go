@@ -49,7 +49,7 @@ func Document() *openapi.Document {
 	d.Add("GET", "/v1/trusts", openapi.Operation{Summary: "every trust and its keys (never the secrets)", Auth: openapi.Operator,
 		Responses: map[int]openapi.Response{200: {Description: "the trusts", Body: TrustList{}}}, Problems: with(401, 403)})
 	d.Add("POST", "/v1/trusts/{code}/keys", openapi.Operation{Summary: "issue a trust another API key, shown once", Auth: openapi.Operator,
-		Request: KeyInput{}, Responses: map[int]openapi.Response{201: {Description: "issued", Body: KeyIssued{}}}, Problems: with(400, 401, 403, 404, 409, 415, 422)})
+		Request: KeyInput{}, Responses: map[int]openapi.Response{201: {Description: "issued", Body: KeyIssued{}}}, Problems: with(400, 401, 403, 404, 409, 413, 415, 422)})
 	d.Add("DELETE", "/v1/trusts/{code}/keys/{key}", openapi.Operation{Summary: "revoke an API key", Auth: openapi.Operator,
 		Responses: map[int]openapi.Response{204: {Description: "revoked"}}, Problems: with(401, 403, 404, 409)})
 
@@ -72,9 +72,9 @@ func Document() *openapi.Document {
 		Request: jobs.VacancyInput{}, Responses: map[int]openapi.Response{200: {Description: "replaced", Body: jobs.VacancyView{}, Headers: []string{"ETag"}}},
 		Problems: with(400, 401, 403, 404, 409, 412, 413, 415, 422, 428)})
 	d.Add("POST", "/v1/vacancies/{id}/close", openapi.Operation{Summary: "close a vacancy now", Auth: openapi.Trust,
-		Responses: map[int]openapi.Response{200: {Description: "closed", Body: jobs.VacancyView{}, Headers: []string{"ETag"}}}, Problems: with(401, 403, 404, 409, 412)})
+		Responses: map[int]openapi.Response{200: {Description: "closed", Body: jobs.VacancyView{}, Headers: []string{"ETag"}}}, Problems: with(401, 403, 404, 409, 412, 413)})
 	d.Add("POST", "/v1/vacancies/{id}/withdraw", openapi.Operation{Summary: "withdraw a vacancy", Auth: openapi.Trust, Request: ReasonInput{},
-		Responses: map[int]openapi.Response{200: {Description: "withdrawn", Body: jobs.VacancyView{}, Headers: []string{"ETag"}}}, Problems: with(400, 401, 403, 404, 409, 412, 415, 422)})
+		Responses: map[int]openapi.Response{200: {Description: "withdrawn", Body: jobs.VacancyView{}, Headers: []string{"ETag"}}}, Problems: with(400, 401, 403, 404, 409, 412, 413, 415, 422)})
 	d.Add("GET", "/v1/vacancies/{id}/stats", openapi.Operation{Summary: "how many candidates a vacancy matched and how many were alerted", Auth: openapi.Trust,
 		Responses: map[int]openapi.Response{200: {Description: "counts", Body: VacancyStats{}}}, Problems: with(401, 403, 404)})
 	d.Add("GET", "/v1/trust/vacancies", openapi.Operation{Summary: "the trust's own vacancies, filtered", Auth: openapi.Trust,

@@ -383,7 +383,8 @@ func (s *Service) filter(c *gin.Context, public bool) (projection.Filter, error)
 			f.Near, f.WithinKm = &p, 50
 			if w := c.Query("within_km"); w != "" {
 				km, err := strconv.ParseFloat(w, 64)
-				if err != nil || km <= 0 || km > jobs.MaxTravelRadiusKm {
+				// Written so that NaN, which compares false with everything, fails.
+				if err != nil || !(km > 0 && km <= jobs.MaxTravelRadiusKm) {
 					bad("within_km", "must be more than 0 and at most 1000")
 				}
 				f.WithinKm = km

@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -183,6 +184,10 @@ type Deps struct {
 	// BeforeAck, when set, is called after an alert is sent and recorded
 	// and before its message is acknowledged: tests kill the service there.
 	BeforeAck func(deliveryID string)
+	// Resolver resolves webhook host names, when a URL is registered and
+	// at every connection; tests give one that serves their own answers.
+	// Default: net.DefaultResolver.
+	Resolver *net.Resolver
 }
 
 // Service is the notification service.
@@ -203,6 +208,7 @@ type Service struct {
 	auth                                                                                            *auth.Candidates
 
 	client   *http.Client
+	resolver *net.Resolver
 	mailer   *mail.Sender
 	guard    *endpoints.Guard
 	unsubKey []byte
@@ -249,9 +255,10 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	s := &Service{
 		cfg: cfg, log: deps.Log.With("service", Name), nc: deps.NC, js: js, pub: pub, now: deps.Now, london: london,
 		registry: deps.Metrics, metrics: newMetrics(deps.Metrics), beforeAck: deps.BeforeAck,
-		tracer: telemetry.Tracer(deps.Tracer, Name),
-		client: webhook.NewClient(webhook.ClientConfig{AllowPrivate: cfg.AllowPrivateWebhooks, Timeout: cfg.WebhookTimeout}),
-		mailer: mailer, guard: endpoints.New(cfg.Endpoints, deps.Now), paused: map[string]bool{},
+		tracer:   telemetry.Tracer(deps.Tracer, Name),
+		client:   webhook.NewClient(webhook.ClientConfig{AllowPrivate: cfg.AllowPrivateWebhooks, Timeout: cfg.WebhookTimeout, Resolver: deps.Resolver}),
+		resolver: deps.Resolver,
+		mailer:   mailer, guard: endpoints.New(cfg.Endpoints, deps.Now), paused: map[string]bool{},
 	}
 	for bucket, store := range map[string]**bus.Store{
 		BucketSubscriptions: &s.subscriptions, BucketAlerts: &s.alerts, BucketDigests: &s.digests,

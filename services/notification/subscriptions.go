@@ -111,7 +111,7 @@ func (s *Service) apply(ctx context.Context, sub *eventsv1.Subscription, in Subs
 		case !ok:
 			bad("/channel", "must be one of webhook, email, sse")
 		case channel == eventsv1.Channel_CHANNEL_WEBHOOK:
-			if err := webhook.CheckURL(ctx, in.URL, s.cfg.AllowPrivateWebhooks, nil); err != nil {
+			if err := webhook.CheckURL(ctx, in.URL, s.cfg.AllowPrivateWebhooks, s.resolver); err != nil {
 				bad("/url", "%s", err)
 			}
 		case in.URL != "":
@@ -148,25 +148,18 @@ func (s *Service) apply(ctx context.Context, sub *eventsv1.Subscription, in Subs
 			bad("/weekday", "must be monday to sunday")
 		}
 	}
+	// An empty list clears a filter; a list is held to what a profile's is
+	// (no repeats, no more entries than values), so that a subscription
+	// cannot grow past its use.
 	if in.RoleFamilies != nil {
-		sub.RoleFamilies = nil
-		for i, name := range in.RoleFamilies {
-			if v, ok := jobs.Parse[eventsv1.RoleFamily](name); ok {
-				sub.RoleFamilies = append(sub.RoleFamilies, v)
-			} else {
-				bad(fmt.Sprintf("/role_families/%d", i), "unknown role family %q", name)
-			}
-		}
+		var errs []problem.FieldError
+		sub.RoleFamilies, errs = jobs.ParseList[eventsv1.RoleFamily]("/role_families", in.RoleFamilies)
+		fields = append(fields, errs...)
 	}
 	if in.Specialisms != nil {
-		sub.Specialisms = nil
-		for i, name := range in.Specialisms {
-			if v, ok := jobs.Parse[eventsv1.Specialism](name); ok {
-				sub.Specialisms = append(sub.Specialisms, v)
-			} else {
-				bad(fmt.Sprintf("/specialisms/%d", i), "unknown specialism %q", name)
-			}
-		}
+		var errs []problem.FieldError
+		sub.Specialisms, errs = jobs.ParseList[eventsv1.Specialism]("/specialisms", in.Specialisms)
+		fields = append(fields, errs...)
 	}
 	if in.MinBand != "" {
 		if v, ok := jobs.Parse[eventsv1.Band](in.MinBand); ok {

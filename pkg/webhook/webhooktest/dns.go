@@ -1,4 +1,9 @@
-package webhook_test
+// Package webhooktest serves DNS answers a test chooses, so that tests of
+// webhook addresses (the checks at registration and at connect time) decide
+// what names resolve to, and can change it between lookups as a rebinding
+// attacker would, without the machine's resolver. Production code never
+// imports it.
+package webhooktest
 
 import (
 	"context"
@@ -10,11 +15,9 @@ import (
 	"sync"
 )
 
-// fakeDNS is a DNS server for a net.Resolver's Dial, so tests choose what
-// names resolve to, and can change it between lookups as a rebinding
-// attacker would. It answers A and AAAA questions; a name it is not given
-// does not exist.
-type fakeDNS struct {
+// DNS is a DNS server for a net.Resolver's Dial. It answers A and AAAA
+// questions; a name it is not given does not exist.
+type DNS struct {
 	// zone answers the nth resolution (from 0) of a lower-case name
 	// without its final dot; nil means no such name.
 	zone func(name string, n int) []netip.Addr
@@ -23,13 +26,15 @@ type fakeDNS struct {
 	lookup map[string]int // A questions so far, by name
 }
 
-func newFakeDNS(zone func(name string, n int) []netip.Addr) *fakeDNS {
-	return &fakeDNS{zone: zone, lookup: map[string]int{}}
+// NewDNS returns a server answering from zone: the nth resolution (from 0)
+// of a lower-case name without its final dot; nil means no such name.
+func NewDNS(zone func(name string, n int) []netip.Addr) *DNS {
+	return &DNS{zone: zone, lookup: map[string]int{}}
 }
 
-// staticDNS serves a fixed table.
-func staticDNS(table map[string][]string) *fakeDNS {
-	return newFakeDNS(func(name string, _ int) []netip.Addr {
+// StaticDNS serves a fixed table of names and their addresses.
+func StaticDNS(table map[string][]string) *DNS {
+	return NewDNS(func(name string, _ int) []netip.Addr {
 		var out []netip.Addr
 		for _, s := range table[name] {
 			out = append(out, netip.MustParseAddr(s))
@@ -38,10 +43,10 @@ func staticDNS(table map[string][]string) *fakeDNS {
 	})
 }
 
-// resolver returns a pure-Go resolver that asks only d. Each of its
+// Resolver returns a pure-Go resolver that asks only d. Each of its
 // queries gets a connection and a goroutine that ends when the resolver
 // closes the connection.
-func (d *fakeDNS) resolver() *net.Resolver {
+func (d *DNS) Resolver() *net.Resolver {
 	return &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
 		client, server := net.Pipe()
 		go d.serve(server)
@@ -51,7 +56,7 @@ func (d *fakeDNS) resolver() *net.Resolver {
 
 // serve answers queries framed as over TCP (RFC 1035 4.2.2): the Go
 // resolver frames them so on a connection that is not a net.PacketConn.
-func (d *fakeDNS) serve(conn net.Conn) {
+func (d *DNS) serve(conn net.Conn) {
 	defer conn.Close()
 	for {
 		var n [2]byte
@@ -73,7 +78,7 @@ func (d *fakeDNS) serve(conn net.Conn) {
 }
 
 // answer builds the response to one query, or nil if it cannot be read.
-func (d *fakeDNS) answer(q []byte) []byte {
+func (d *DNS) answer(q []byte) []byte {
 	const headerLen = 12
 	if len(q) < headerLen {
 		return nil
