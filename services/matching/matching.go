@@ -235,7 +235,11 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	// Changes of different vacancies (or candidates) are handled side by
 	// side; the changes of one, in order, by one worker.
-	opts := bus.ConsumeOptions{Tracer: s.tracer, Metrics: bus.NewConsumerMetrics(s.registry), Workers: s.cfg.Workers, Key: bus.BySubject}
+	// A change a replica held when it died (or lost its NATS node) comes
+	// back to the consumer after AckWait, half a minute; a handler has
+	// less than that, so one still at work is not handed to another.
+	opts := bus.ConsumeOptions{Tracer: s.tracer, Metrics: bus.NewConsumerMetrics(s.registry), Workers: s.cfg.Workers, Key: bus.BySubject,
+		HandleTimeout: 20 * time.Second}
 	for i, h := range []bus.Handler{s.onVacancy, s.onCandidate} {
 		cc, err := bus.Consume(consumers[i], s.log, h, opts)
 		if err != nil {
@@ -257,7 +261,7 @@ func (s *Service) consumers(ctx context.Context) ([]jetstream.Consumer, error) {
 		FilterSubject: bus.KVSubjects(bus.BucketVacancies),
 		DeliverPolicy: jetstream.DeliverLastPerSubjectPolicy,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       time.Minute,
+		AckWait:       30 * time.Second,
 		MaxAckPending: 256,
 	})
 	if err != nil {
@@ -269,7 +273,7 @@ func (s *Service) consumers(ctx context.Context) ([]jetstream.Consumer, error) {
 		FilterSubjects: s.cfg.Partitions.Subjects("$KV." + bus.BucketCandidates + "."),
 		DeliverPolicy:  jetstream.DeliverLastPerSubjectPolicy,
 		AckPolicy:      jetstream.AckExplicitPolicy,
-		AckWait:        time.Minute,
+		AckWait:        30 * time.Second,
 		MaxAckPending:  256,
 	})
 	if err != nil {

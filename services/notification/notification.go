@@ -369,7 +369,9 @@ func (s *Service) Start(ctx context.Context) error {
 	consumers := []consumer{
 		{bus.StreamMatches, jetstream.ConsumerConfig{
 			Durable: "notification-matches", Description: "notification: fan a match out into deliveries",
-			AckWait: time.Minute, MaxAckPending: 1024,
+			// A fan-out takes milliseconds; what a replica that died held
+			// comes back to another in half a minute.
+			AckWait: 30 * time.Second, MaxAckPending: 1024,
 		}, s.onMatch, 16},
 		{StreamDeliveries, jetstream.ConsumerConfig{
 			Durable: "notification-deliveries", Description: "notification: send deliveries on every channel",

@@ -133,7 +133,7 @@ func TestFiltersAndPause(t *testing.T) {
 		t.Fatalf("resume: %d %+v", code, out)
 	}
 	h.match(cid, vacancy(eventsv1.RoleFamily_ROLE_FAMILY_ENGINEER, eventsv1.Band_BAND_8A, closes), "")
-	testwait.Until(t, 10*time.Second, "an alert after resuming", func() bool { return len(rc.got()) == 2 })
+	testwait.Until(t, 30*time.Second, "an alert after resuming", func() bool { return len(rc.got()) == 2 })
 	if code := h.call(http.MethodPatch, path, token, map[string]any{"min_band": "8b", "reminders": false}, &out); code != http.StatusOK ||
 		out.Subscription.MinBand != "8b" || out.Subscription.Reminders {
 		t.Fatalf("patch: %d %+v", code, out)
