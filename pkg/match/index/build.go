@@ -18,16 +18,17 @@ type Builder struct {
 }
 
 type built struct {
-	id  string
 	x   cand
+	rev uint64
 	key uint64
 }
 
 // Add gathers a candidate at revision rev; a later Add of the same id wins
 // over an earlier one of a lower revision when the builder is loaded.
 func (b *Builder) Add(c *eventsv1.Candidate, rev uint64) {
-	x := compactCandidate(c, rev)
-	b.recs = append(b.recs, built{id: strings.Clone(c.GetId()), x: x, key: morton(x.lat, x.lon)})
+	x := compactCandidate(c)
+	x.id = strings.Clone(c.GetId())
+	b.recs = append(b.recs, built{x: x, rev: rev, key: morton(x.lat, x.lon)})
 }
 
 // Len returns how many candidates are gathered.
@@ -48,7 +49,7 @@ func (ix *Index) Load(b *Builder) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	for i := range b.recs {
-		ix.place(b.recs[i].id, b.recs[i].x)
+		ix.place(b.recs[i].x, b.recs[i].rev)
 	}
 	b.recs = nil
 }

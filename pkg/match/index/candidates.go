@@ -31,11 +31,14 @@ const (
 	flagRelocate
 )
 
-// cand is a candidate in compact form: every field a rule or the score reads.
+// cand is a candidate in compact form: every field a rule or the score
+// reads, and the id a match reports, in 64 bytes. A query reads one cache
+// line a candidate it looks at, the id included; the revision, which only
+// writes read, is kept apart (Index.candRevs).
 type cand struct {
 	lat, lon      float64
 	cosLat        float64
-	rev           uint64
+	id            string
 	years         int32
 	radius        int32
 	specialisms   uint32
@@ -64,10 +67,11 @@ func bitset[E ~int32](vs []E, limit int) uint32 {
 
 func clamp8(n int) uint8 { return uint8(min(max(n, 0), math.MaxUint8)) }
 
-func compactCandidate(c *eventsv1.Candidate, rev uint64) cand {
+// compactCandidate returns c in compact form, without its id.
+func compactCandidate(c *eventsv1.Candidate) cand {
 	q := c.GetQualifications()
 	x := cand{
-		lat: c.GetHome().GetLatitude(), lon: c.GetHome().GetLongitude(), cosLat: geo.CosLat(c.GetHome().GetLatitude()), rev: rev,
+		lat: c.GetHome().GetLatitude(), lon: c.GetHome().GetLongitude(), cosLat: geo.CosLat(c.GetHome().GetLatitude()),
 		years: q.GetYearsExperience(), radius: c.GetTravelRadiusKm(),
 		specialisms:   bitset(c.GetSpecialisms(), 32),
 		aLevels:       uint16(bitset(q.GetALevels(), nALevelSubj)),
@@ -95,9 +99,9 @@ func compactCandidate(c *eventsv1.Candidate, rev uint64) cand {
 }
 
 // candidate rebuilds the fields of a candidate the rules read.
-func (x *cand) candidate(id string) *eventsv1.Candidate {
+func (x *cand) candidate() *eventsv1.Candidate {
 	c := &eventsv1.Candidate{
-		Id:                id,
+		Id:                x.id,
 		Home:              &eventsv1.Location{Latitude: x.lat, Longitude: x.lon},
 		TravelRadiusKm:    x.radius,
 		WillingToRelocate: x.flags&flagRelocate != 0,

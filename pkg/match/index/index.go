@@ -33,7 +33,7 @@ type Index struct {
 	mu sync.RWMutex
 
 	cands    []cand
-	candIDs  []string
+	candRevs []uint64
 	candSlot map[string]uint32
 	candFree []uint32
 	cb       *candidateBitmaps
@@ -57,17 +57,18 @@ func (ix *Index) PutCandidate(c *eventsv1.Candidate, rev uint64) bool {
 	defer ix.mu.Unlock()
 	// A copy: the index must not keep the whole record alive through a
 	// string pointing into it.
-	id := strings.Clone(c.GetId())
-	return ix.place(id, compactCandidate(c, rev))
+	x := compactCandidate(c)
+	x.id = strings.Clone(c.GetId())
+	return ix.place(x, rev)
 }
 
-// place puts a candidate in its slot (the one it had, a free one or a new
-// one) unless the index holds a later revision of them, and reports
-// whether it did. ix.mu is held.
-func (ix *Index) place(id string, x cand) bool {
-	slot, ok := ix.candSlot[id]
+// place puts a candidate at revision rev in its slot (the one it had, a
+// free one or a new one) unless the index holds a later revision of them,
+// and reports whether it did. ix.mu is held.
+func (ix *Index) place(x cand, rev uint64) bool {
+	slot, ok := ix.candSlot[x.id]
 	switch {
-	case ok && ix.cands[slot].rev > x.rev:
+	case ok && ix.candRevs[slot] > rev:
 		return false
 	case ok:
 		ix.cb.remove(slot, &ix.cands[slot])
@@ -77,9 +78,9 @@ func (ix *Index) place(id string, x cand) bool {
 	default:
 		slot = uint32(len(ix.cands))
 		ix.cands = append(ix.cands, cand{})
-		ix.candIDs = append(ix.candIDs, "")
+		ix.candRevs = append(ix.candRevs, 0)
 	}
-	ix.cands[slot], ix.candIDs[slot], ix.candSlot[id] = x, id, slot
+	ix.cands[slot], ix.candRevs[slot], ix.candSlot[x.id] = x, rev, slot
 	ix.cb.add(slot, &ix.cands[slot])
 	return true
 }
@@ -94,7 +95,7 @@ func (ix *Index) RemoveCandidate(id string) bool {
 	}
 	ix.cb.remove(slot, &ix.cands[slot])
 	delete(ix.candSlot, id)
-	ix.cands[slot], ix.candIDs[slot] = cand{}, ""
+	ix.cands[slot], ix.candRevs[slot] = cand{}, 0
 	ix.candFree = append(ix.candFree, slot)
 	return true
 }
@@ -108,7 +109,7 @@ func (ix *Index) Candidate(id string) (*eventsv1.Candidate, uint64, bool) {
 	if !ok {
 		return nil, 0, false
 	}
-	return ix.cands[slot].candidate(id), ix.cands[slot].rev, true
+	return ix.cands[slot].candidate(), ix.candRevs[slot], true
 }
 
 // PutVacancy records v at revision rev, unless the index holds a later
@@ -316,7 +317,7 @@ func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []H
 		if d > int64(c.radius)*10 && c.flags&flagRelocate == 0 {
 			continue
 		}
-		out = append(out, Hit{ID: ix.candIDs[slot], Score: fit(c, &x, d, nowMs).Score(), DistanceTenths: d, ClosesAtUnixMs: x.closesAt})
+		out = append(out, Hit{ID: c.id, Score: fit(c, &x, d, nowMs).Score(), DistanceTenths: d, ClosesAtUnixMs: x.closesAt})
 	}
 	return out
 }
@@ -350,7 +351,7 @@ func fit(c *cand, v *vac, d, nowMs int64) match.Fit {
 
 // MatchCandidate returns every open vacancy c fits at now, best first.
 func (ix *Index) MatchCandidate(c *eventsv1.Candidate, now time.Time) []Hit {
-	x := compactCandidate(c, 0)
+	x := compactCandidate(c)
 	nowMs := now.UnixMilli()
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
