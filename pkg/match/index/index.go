@@ -36,7 +36,7 @@ type Index struct {
 	candRevs []uint64
 	candSlot map[string]uint32
 	candFree []uint32
-	cb       *candidateBitmaps
+	cb       *candidateSets
 
 	vacs     []vac
 	vacProto []*eventsv1.Vacancy
@@ -47,7 +47,7 @@ type Index struct {
 
 // New returns an empty index.
 func New() *Index {
-	return &Index{candSlot: map[string]uint32{}, cb: newCandidateBitmaps(), vacSlot: map[string]uint32{}, vb: newVacancyBitmaps()}
+	return &Index{candSlot: map[string]uint32{}, cb: newCandidateSets(), vacSlot: map[string]uint32{}, vb: newVacancyBitmaps()}
 }
 
 // PutCandidate records c at revision rev, replacing what the index held,
@@ -230,82 +230,88 @@ func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []H
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	b := ix.cb
-	terms := []*roaring.Bitmap{b.family[x.family], b.bandOK[x.band], b.contractOK[x.contract], b.hoursOK[x.hours]}
+	terms := []term{{&b.family[x.family]}, {&b.bandOK[x.band]}, {&b.contractOK[x.contract]}, {&b.hoursOK[x.hours]}}
 	exactALevels, exactYears := false, false
 	for _, s := range slices.Compact(slices.Sorted(slices.Values(r.GetALevelSubjects()))) {
 		if s < 0 || int(s) >= nALevelSubj {
 			return nil
 		}
-		terms = append(terms, b.aLevel[s])
+		terms = append(terms, term{&b.aLevel[s]})
 	}
 	switch n := int(r.GetMinALevels()); {
 	case n >= nALevelSubj:
 		exactALevels = true
 	case n > 0:
-		terms = append(terms, b.aLevelsAtLeast[n])
+		terms = append(terms, term{&b.aLevelsAtLeast[n]})
 	}
 	if class := r.GetMinDegreeClass(); class != 0 {
 		if class < 0 || int(class) >= nDegreeClass {
 			return nil
 		}
-		terms = append(terms, b.classAtLeast[class])
+		terms = append(terms, term{&b.classAtLeast[class]})
 		if subjects := r.GetDegreeSubjects(); len(subjects) > 0 {
-			var any []*roaring.Bitmap
+			var any term
 			for _, s := range subjects {
-				if s >= 0 && int(s) < nDegreeSubj {
-					any = append(any, b.degreeSubject[s])
+				if s >= 0 && int(s) < nDegreeSubj && !slices.Contains(any, &b.degreeSubject[s]) {
+					any = append(any, &b.degreeSubject[s])
 				}
 			}
-			terms = append(terms, roaring.FastOr(any...))
+			if len(any) == 0 {
+				return nil
+			}
+			terms = append(terms, any)
 		}
 	}
 	if r.GetAccreditedDegree() {
-		terms = append(terms, b.accredited)
+		terms = append(terms, term{&b.accredited})
 	}
 	if r.GetMsc() {
-		terms = append(terms, b.msc)
+		terms = append(terms, term{&b.msc})
 	}
 	if r.GetNvq() {
-		terms = append(terms, b.nvq)
+		terms = append(terms, term{&b.nvq})
 	}
 	for _, reg := range r.GetRegistrations() {
 		if reg < 0 || int(reg) >= nRegs {
 			return nil
 		}
-		terms = append(terms, b.registration[reg])
+		terms = append(terms, term{&b.registration[reg]})
 	}
 	switch y := int(r.GetMinYearsExperience()); {
 	case y > MaxYears:
 		exactYears = true
 	case y > 0:
-		terms = append(terms, b.yearsAtLeast[y])
+		terms = append(terms, term{&b.yearsAtLeast[y]})
 	}
+	// The smallest first: most chunks of words are then left after one or
+	// two terms.
+	slices.SortFunc(terms, func(p, q term) int { return p.size() - q.size() })
+
 	// Where the fitting candidates can live: near enough for their radius
 	// class, or anywhere if they will relocate.
-	near := []*roaring.Bitmap{b.relocate}
+	near := slices.Clone(b.relocating)
 	for class := range radiusClasses {
 		cells := b.cells[class]
 		if len(cells) == 0 {
 			continue
 		}
 		for _, key := range neighbours(x.lat, x.lon, uint8(class)) {
-			if bm, ok := cells[key]; ok {
-				near = append(near, bm)
+			if rs, ok := cells[key]; ok {
+				near = append(near, *rs...)
 			}
 		}
 	}
-	acc := roaring.FastOr(near...)
-	for _, t := range terms {
-		acc.And(t)
-		if acc.IsEmpty() {
-			return nil
-		}
-	}
+	var slots []uint32
+	intersect(near, terms, func(slot uint32) bool {
+		slots = append(slots, slot)
+		return true
+	})
 	site := geo.Point{Lat: x.lat, Lon: x.lon}
-	out := make([]Hit, 0, acc.GetCardinality())
-	it := acc.Iterator()
-	for it.HasNext() && (limit == 0 || len(out) < limit) {
-		slot := it.Next()
+	out := make([]Hit, 0, len(slots))
+	for _, slot := range slots {
+		if limit > 0 && len(out) == limit {
+			break
+		}
 		c := &ix.cands[slot]
 		if exactALevels && int(c.aLevelCount) < int(r.GetMinALevels()) || exactYears && c.years < r.GetMinYearsExperience() {
 			continue
