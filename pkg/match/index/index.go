@@ -306,12 +306,12 @@ func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []H
 		slots = append(slots, slot)
 		return true
 	})
-	site := geo.Point{Lat: x.lat, Lon: x.lon}
-	out := make([]Hit, 0, len(slots))
+	// First the tests that need only the record, in a loop short enough
+	// for the processor to have many records on their way from memory at
+	// once; then the exact distance and the score of those left, whose
+	// records are in the cache by then.
+	kept := slots[:0]
 	for _, slot := range slots {
-		if limit > 0 && len(out) == limit {
-			break
-		}
 		c := &ix.cands[slot]
 		if exactALevels && int(c.aLevelCount) < int(r.GetMinALevels()) || exactYears && c.years < r.GetMinYearsExperience() {
 			continue
@@ -319,6 +319,15 @@ func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []H
 		if c.flags&flagRelocate == 0 && surelyBeyond(c, &x) {
 			continue
 		}
+		kept = append(kept, slot)
+	}
+	site := geo.Point{Lat: x.lat, Lon: x.lon}
+	out := make([]Hit, 0, len(kept))
+	for _, slot := range kept {
+		if limit > 0 && len(out) == limit {
+			break
+		}
+		c := &ix.cands[slot]
 		d := match.DistanceTenthsCos(geo.Point{Lat: c.lat, Lon: c.lon}, site, c.cosLat, x.cosLat)
 		if d > int64(c.radius)*10 && c.flags&flagRelocate == 0 {
 			continue
