@@ -321,14 +321,13 @@ func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []H
 		}
 		kept = append(kept, slot)
 	}
-	site := geo.Point{Lat: x.lat, Lon: x.lon}
 	out := make([]Hit, 0, len(kept))
 	for _, slot := range kept {
 		if limit > 0 && len(out) == limit {
 			break
 		}
 		c := &ix.cands[slot]
-		d := match.DistanceTenthsCos(geo.Point{Lat: c.lat, Lon: c.lon}, site, c.cosLat, x.cosLat)
+		d := distanceTenths(c, &x)
 		if d > int64(c.radius)*10 && c.flags&flagRelocate == 0 {
 			continue
 		}
@@ -432,7 +431,6 @@ func (ix *Index) MatchCandidate(c *eventsv1.Candidate, now time.Time) []Hit {
 	acc.AndNot(b.needsYearsAbove[min(max(x.years, 0), MaxYears)])
 	acc.AndNot(b.needsInexpressible)
 
-	home := geo.Point{Lat: x.lat, Lon: x.lon}
 	out := make([]Hit, 0, acc.GetCardinality())
 	it := acc.Iterator()
 	for it.HasNext() {
@@ -441,7 +439,7 @@ func (ix *Index) MatchCandidate(c *eventsv1.Candidate, now time.Time) []Hit {
 		if nowMs >= v.closesAt || x.years > MaxYears && x.years < v.yearsAsked {
 			continue
 		}
-		d := match.DistanceTenthsCos(home, geo.Point{Lat: v.lat, Lon: v.lon}, x.cosLat, v.cosLat)
+		d := distanceTenths(&x, v)
 		if d > int64(x.radius)*10 && x.flags&flagRelocate == 0 {
 			continue
 		}
