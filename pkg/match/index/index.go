@@ -306,32 +306,37 @@ func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []H
 		slots = append(slots, slot)
 		return true
 	})
-	// First the tests that need only the record, in a loop short enough
-	// for the processor to have many records on their way from memory at
-	// once; then the exact distance and the score of those left, whose
-	// records are in the cache by then.
-	kept := slots[:0]
-	for _, slot := range slots {
-		c := &ix.cands[slot]
-		if exactALevels && int(c.aLevelCount) < int(r.GetMinALevels()) || exactYears && c.years < r.GetMinYearsExperience() {
-			continue
+	// In batches, first the tests that need only the record, in a loop
+	// short enough for the processor to have many records on their way
+	// from memory at once; then the exact distance and the score of those
+	// left, whose records are in the cache by then.
+	const batch = 256
+	out := make([]Hit, 0, len(slots))
+	for len(slots) > 0 && (limit == 0 || len(out) < limit) {
+		n := min(batch, len(slots))
+		kept := slots[:0]
+		for _, slot := range slots[:n] {
+			c := &ix.cands[slot]
+			if exactALevels && int(c.aLevelCount) < int(r.GetMinALevels()) || exactYears && c.years < r.GetMinYearsExperience() {
+				continue
+			}
+			if c.flags&flagRelocate == 0 && surelyBeyond(c, &x) {
+				continue
+			}
+			kept = append(kept, slot)
 		}
-		if c.flags&flagRelocate == 0 && surelyBeyond(c, &x) {
-			continue
+		slots = slots[n:]
+		for _, slot := range kept {
+			if limit > 0 && len(out) == limit {
+				break
+			}
+			c := &ix.cands[slot]
+			d := distanceTenths(c, &x)
+			if d > int64(c.radius)*10 && c.flags&flagRelocate == 0 {
+				continue
+			}
+			out = append(out, Hit{ID: c.id, Score: fit(c, &x, d, nowMs).Score(), DistanceTenths: d, ClosesAtUnixMs: x.closesAt})
 		}
-		kept = append(kept, slot)
-	}
-	out := make([]Hit, 0, len(kept))
-	for _, slot := range kept {
-		if limit > 0 && len(out) == limit {
-			break
-		}
-		c := &ix.cands[slot]
-		d := distanceTenths(c, &x)
-		if d > int64(c.radius)*10 && c.flags&flagRelocate == 0 {
-			continue
-		}
-		out = append(out, Hit{ID: c.id, Score: fit(c, &x, d, nowMs).Score(), DistanceTenths: d, ClosesAtUnixMs: x.closesAt})
 	}
 	return out
 }
