@@ -7,8 +7,10 @@ import (
 	"github.com/clinjobs/clinjobs/pkg/match"
 )
 
-// radiusClasses are the upper bounds, in km, of the travel radius classes.
-var radiusClasses = [...]int32{2, 5, 10, 15, 20, 30, 40, 50, 75, 100, 150, 200, 300, 500, 1000, 2500, 20100}
+// radiusClasses are the upper bounds, in km, of the travel radius classes:
+// the radii people choose most often, so that few candidates are in a
+// class much wider than their own radius.
+var radiusClasses = [...]int32{2, 5, 10, 15, 20, 25, 30, 40, 50, 60, 75, 100, 150, 200, 300, 500, 1000, 2500, 20100}
 
 // radiusClass returns the class of a radius.
 func radiusClass(r int32) uint8 {
@@ -22,24 +24,23 @@ func radiusClass(r int32) uint8 {
 
 const (
 	kmPerDegreeLat = 111.0
-	// minCosLat is the cosine of the northernmost latitude the grid is sized
-	// for (61.5°, north of Shetland): a degree of longitude is at least this
-	// times a degree of latitude anywhere south of it.
-	minCosLat = 0.47
-	// margin widens cells past the class's radius, for the rounding of
-	// distances to 0.1 km and the curvature the flat cell bounds ignore.
-	margin = 1.1
+	// midCosLat is the cosine of 54°, the middle of the UK: a class's cells
+	// are about square there.
+	midCosLat = 0.59
+	// cellsPerRadius is how many cells of its class's grid a radius spans:
+	// a query reads the cells that a disk of the radius touches, about
+	// 2 × cellsPerRadius + 1 each way; finer cells cover the disk more
+	// closely but are more to look up.
+	cellsPerRadius = 2
 )
 
-// cellKey names a cell of a class's grid.
+// cellKey names a cell of a class's grid: its row and column.
 type cellKey struct{ lat, lon int32 }
 
-// cellSize returns a class's cell size in degrees of latitude and longitude:
-// at least the class's radius wide in km, so that homes within the radius of
-// a point are in the 3 × 3 cells around it.
+// cellSize returns a class's cell size in degrees of latitude and longitude.
 func cellSize(class uint8) (dLat, dLon float64) {
-	km := float64(radiusClasses[class])*margin + 0.1
-	return km / kmPerDegreeLat, km / (kmPerDegreeLat * minCosLat)
+	km := float64(radiusClasses[class]) / cellsPerRadius
+	return km / kmPerDegreeLat, km / (kmPerDegreeLat * midCosLat)
 }
 
 func cellOf(lat, lon float64, class uint8) cellKey {
@@ -50,16 +51,36 @@ func cellOf(lat, lon float64, class uint8) cellKey {
 	return cellKey{int32(math.Floor(lat / dLat)), int32(math.Floor(lon / dLon))}
 }
 
-// neighbours returns the cells of a class within its radius of a point.
-func neighbours(lat, lon float64, class uint8) []cellKey {
-	c := cellOf(lat, lon, class)
-	out := make([]cellKey, 0, 9)
-	for dy := int32(-1); dy <= 1; dy++ {
-		for dx := int32(-1); dx <= 1; dx++ {
-			out = append(out, cellKey{c.lat + dy, c.lon + dx})
-		}
+// block returns the rows and columns of a class's grid from lo to hi that
+// hold every home within the class's radius of a point, or false when they
+// are not bounded (the whole grid). A home within the radius is within the
+// radius and 0.1 km, r, of the point even as the rules round and measure
+// distances; a place that near is at most θ = r/R (R the Earth's radius)
+// away in latitude, and, at latitudes up to φ = |latitude| + θ, at most
+// 2 arcsin(sin(θ/2) / cos φ) in longitude, as the haversine formula has it.
+// Longitudes do not wrap round: homes and sites are in the UK.
+func block(lat, lon float64, class uint8) (lo, hi cellKey, bounded bool) {
+	const deg = 180 / math.Pi
+	theta := (float64(radiusClasses[class]) + 0.1) / geo.EarthRadiusKm
+	phi := math.Abs(lat)/deg + theta
+	if !(phi < math.Pi/2) { // NaN included
+		return lo, hi, false
 	}
-	return out
+	a := math.Sin(theta/2) / math.Cos(phi)
+	if a >= 1 {
+		return lo, hi, false
+	}
+	dLat, dLon := cellSize(class)
+	halfLat, halfLon := theta*deg, 2*math.Asin(a)*deg
+	lo = cellKey{cellIndex((lat - halfLat) / dLat), cellIndex((lon - halfLon) / dLon)}
+	hi = cellKey{cellIndex((lat + halfLat) / dLat), cellIndex((lon + halfLon) / dLon)}
+	return lo, hi, true
+}
+
+// cellIndex is the row or column of a position counted in cells, kept
+// short of the extremes (where cellOf puts places that give no number).
+func cellIndex(v float64) int32 {
+	return int32(min(max(math.Floor(v), math.MinInt32+1), math.MaxInt32-1))
 }
 
 // distanceTenths is match.DistanceTenthsCos from a candidate's home to a

@@ -41,3 +41,38 @@ func TestDistanceTenths(t *testing.T) {
 	check(51, 0, 51, math.Inf(1))
 	check(-80, 170, 80, -170)
 }
+
+// TestBlock: every home within a class's radius of a site, as the rules
+// measure and round, is in a cell of the block around the site; homes are
+// put at the edge of the radius in every direction, where the bounds are
+// tightest.
+func TestBlock(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(7, 8))
+	const rad = math.Pi / 180
+	for class := range uint8(len(radiusClasses)) {
+		radius := radiusClasses[class]
+		if radius > 1000 {
+			continue // beyond the write API's radii
+		}
+		for range 20000 {
+			site := geo.Point{Lat: 49 + r.Float64()*12.5, Lon: -9 + r.Float64()*11.5}
+			// The point at a distance and bearing from the site.
+			delta := float64(radius) * (0.98 + 0.025*r.Float64()) / geo.EarthRadiusKm
+			bearing := r.Float64() * 2 * math.Pi
+			phi1, lambda1 := site.Lat*rad, site.Lon*rad
+			phi2 := math.Asin(math.Sin(phi1)*math.Cos(delta) + math.Cos(phi1)*math.Sin(delta)*math.Cos(bearing))
+			lambda2 := lambda1 + math.Atan2(math.Sin(bearing)*math.Sin(delta)*math.Cos(phi1), math.Cos(delta)-math.Sin(phi1)*math.Sin(phi2))
+			home := geo.Point{Lat: phi2 / rad, Lon: lambda2 / rad}
+			if match.DistanceTenths(home, site) > int64(radius)*10 {
+				continue
+			}
+			lo, hi, bounded := block(site.Lat, site.Lon, class)
+			key := cellOf(home.Lat, home.Lon, class)
+			if bounded && (key.lat < lo.lat || key.lat > hi.lat || key.lon < lo.lon || key.lon > hi.lon) {
+				t.Fatalf("class %d km: home %v, %.2f km from site %v, in cell %v, outside the block %v to %v",
+					radius, home, float64(match.DistanceTenths(home, site))/10, site, key, lo, hi)
+			}
+		}
+	}
+}
