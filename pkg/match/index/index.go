@@ -324,11 +324,7 @@ func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []H
 			}
 		}
 	}
-	var slots []uint32
-	intersect(near, terms, func(slot uint32) bool {
-		slots = append(slots, slot)
-		return true
-	})
+	slots := intersect(nil, near, terms)
 	// In batches, first the tests that need only the record, in a loop
 	// short enough for the processor to have many records on their way
 	// from memory at once; then the exact distance and the score of those

@@ -109,12 +109,11 @@ func (t term) size() int {
 	return n
 }
 
-// intersect calls f with every slot in rs that every term admits, in
-// order, until f returns false, and reports whether it went to the end. It
-// works a chunk of words at a time, the terms in the order given (the
-// smallest first, by the caller), and leaves a chunk as soon as nothing in
-// it is left.
-func intersect(rs runs, terms []term, f func(slot uint32) bool) bool {
+// intersect appends to dst every slot in rs that every term admits, in
+// order. It works a chunk of words at a time, the terms in the order given
+// (the smallest first, by the caller), and leaves a chunk as soon as
+// nothing in it is left.
+func intersect(dst []uint32, rs runs, terms []term) []uint32 {
 	const chunk = 32
 	var acc [chunk]uint64
 	for _, r := range rs {
@@ -137,14 +136,12 @@ func intersect(rs runs, terms []term, f func(slot uint32) bool) bool {
 			}
 			for i, m := range a {
 				for ; m != 0; m &= m - 1 {
-					if !f((w+uint32(i))<<6 | uint32(bits.TrailingZeros64(m))) {
-						return false
-					}
+					dst = append(dst, (w+uint32(i))<<6|uint32(bits.TrailingZeros64(m)))
 				}
 			}
 		}
 	}
-	return true
+	return dst
 }
 
 // andAll ANDs every term into a, the words from w on, and reports whether
