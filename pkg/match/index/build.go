@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"math"
 	"slices"
-	"strings"
 
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 )
@@ -21,6 +20,7 @@ type Builder struct {
 }
 
 type built struct {
+	id  string
 	x   cand
 	rev uint64
 	key placeKey
@@ -55,9 +55,8 @@ func (p placeKey) compare(q placeKey) int {
 // over an earlier one of a lower revision when the builder is loaded.
 func (b *Builder) Add(c *eventsv1.Candidate, rev uint64) {
 	x := compactCandidate(c)
-	x.id = strings.Clone(c.GetId())
 	key := placeKey{stays: x.flags&flagRelocate == 0, class: x.class, cell: cellOf(x.lat, x.lon, x.class), morton: morton(x.lat, x.lon)}
-	b.recs = append(b.recs, built{x: x, rev: rev, key: key})
+	b.recs = append(b.recs, built{id: c.GetId(), x: x, rev: rev, key: key})
 }
 
 // Len returns how many candidates are gathered.
@@ -71,7 +70,7 @@ func (ix *Index) Load(b *Builder) {
 	defer ix.mu.Unlock()
 	ix.cb.reserve(len(ix.cands) + len(b.recs))
 	for i := range b.recs {
-		ix.place(b.recs[i].x, b.recs[i].rev)
+		ix.place(b.recs[i].id, b.recs[i].x, b.recs[i].rev)
 	}
 	b.recs = nil
 }

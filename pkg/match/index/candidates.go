@@ -30,13 +30,13 @@ const (
 )
 
 // cand is a candidate in compact form: every field a rule or the score
-// reads, and the id a match reports, in 64 bytes. A query reads one cache
-// line a candidate it looks at, the id included; the revision, which only
-// writes read, is kept apart (Index.candRevs).
+// reads, and where their id is, in 64 bytes. A query reads one cache line
+// a candidate it looks at; the revision, which only writes read, is kept
+// apart (Index.candRevs). It holds no pointers.
 type cand struct {
 	lat, lon      float64
 	cosLat        float64
-	id            string
+	id            idRef
 	years         int32
 	radius        int32
 	specialisms   uint32
@@ -65,7 +65,7 @@ func enumSet[E ~int32](vs []E, limit int) uint32 {
 
 func clamp8(n int) uint8 { return uint8(min(max(n, 0), math.MaxUint8)) }
 
-// compactCandidate returns c in compact form, without its id.
+// compactCandidate returns c in compact form, but for where its id is.
 func compactCandidate(c *eventsv1.Candidate) cand {
 	q := c.GetQualifications()
 	x := cand{
@@ -97,9 +97,9 @@ func compactCandidate(c *eventsv1.Candidate) cand {
 }
 
 // candidate rebuilds the fields of a candidate the rules read.
-func (x *cand) candidate() *eventsv1.Candidate {
+func (x *cand) candidate(id string) *eventsv1.Candidate {
 	c := &eventsv1.Candidate{
-		Id:                x.id,
+		Id:                id,
 		Home:              &eventsv1.Location{Latitude: x.lat, Longitude: x.lon},
 		TravelRadiusKm:    x.radius,
 		WillingToRelocate: x.flags&flagRelocate != 0,

@@ -6,17 +6,22 @@
 // # Design
 //
 // Candidates. Each candidate has a dense slot number and a compact record
-// (home, radius, wants, minimum band, qualifications as bit sets, and the
-// id: 64 bytes, one cache line). For every value a rule can test there is a
-// bitset over the slots, one bit a slot, of those it admits: the role
-// families wanted; "minimum band at or below b" for each band; the contracts
-// and hours accepted (a candidate who lists none is in every one); each
-// A-level subject held and "at least n A levels"; "a degree of at least
+// (home, radius, wants, minimum band, qualifications as bit sets, and where
+// their id is: 64 bytes, one cache line). For every value a rule can test
+// there is a bitset over the slots, one bit a slot, of those it admits: the
+// role families wanted; "minimum band at or below b" for each band; the
+// contracts and hours accepted (a candidate who lists none is in every one);
+// each A-level subject held and "at least n A levels"; "a degree of at least
 // class c", the degree's subject; each registration (a CEng holder is also
 // in IEng's); "at least y years' experience" for y up to 50. A vacancy's
 // non-spatial rules are then the AND of a few of these bitsets, exactly; at
-// a million candidates they are 122 bits, some 15 bytes, a candidate, and
-// hold no pointers for the garbage collector to follow.
+// a million candidates they are 122 bits, some 15 bytes, a candidate.
+//
+// Nothing kept for each candidate holds a pointer, so that the garbage
+// collector, which would otherwise follow a million of them in every cycle,
+// has next to nothing to follow: the ids are back to back in a few hundred
+// strings, a match's id being a substring of one, and the table from id to
+// slot is of slot numbers, comparing ids read through the records.
 //
 // Space is handled by radius class. A candidate whose travel radius is at
 // most R (classes from 2 km to 1000 km, at the radii people choose most

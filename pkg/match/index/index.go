@@ -3,7 +3,6 @@ package index
 import (
 	"math"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -34,7 +33,8 @@ type Index struct {
 
 	cands    []cand
 	candRevs []uint64
-	candSlot map[string]uint32
+	candIDs  *idStore
+	candSlot slotTable
 	candFree []uint32
 	cb       *candidateSets
 
@@ -47,7 +47,7 @@ type Index struct {
 
 // New returns an empty index.
 func New() *Index {
-	return &Index{candSlot: map[string]uint32{}, cb: newCandidateSets(), vacSlot: map[string]uint32{}, vb: newVacancyBitmaps()}
+	return &Index{candIDs: &idStore{}, candSlot: newSlotTable(), cb: newCandidateSets(), vacSlot: map[string]uint32{}, vb: newVacancyBitmaps()}
 }
 
 // PutCandidate records c at revision rev, replacing what the index held,
@@ -55,23 +55,23 @@ func New() *Index {
 func (ix *Index) PutCandidate(c *eventsv1.Candidate, rev uint64) bool {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	// A copy: the index must not keep the whole record alive through a
-	// string pointing into it.
-	x := compactCandidate(c)
-	x.id = strings.Clone(c.GetId())
-	return ix.place(x, rev)
+	return ix.place(c.GetId(), compactCandidate(c), rev)
 }
+
+// candID returns the id of the candidate in a slot.
+func (ix *Index) candID(slot uint32) string { return ix.candIDs.get(ix.cands[slot].id) }
 
 // place puts a candidate at revision rev in its slot (the one it had, a
 // free one or a new one) unless the index holds a later revision of them,
 // and reports whether it did. ix.mu is held.
-func (ix *Index) place(x cand, rev uint64) bool {
-	slot, ok := ix.candSlot[x.id]
+func (ix *Index) place(id string, x cand, rev uint64) bool {
+	slot, ok := ix.candSlot.get(id, ix.candID)
 	switch {
 	case ok && ix.candRevs[slot] > rev:
 		return false
 	case ok:
 		ix.cb.remove(slot, &ix.cands[slot])
+		x.id = ix.cands[slot].id
 	case len(ix.candFree) > 0:
 		slot = ix.candFree[len(ix.candFree)-1]
 		ix.candFree = ix.candFree[:len(ix.candFree)-1]
@@ -80,7 +80,13 @@ func (ix *Index) place(x cand, rev uint64) bool {
 		ix.cands = append(ix.cands, cand{})
 		ix.candRevs = append(ix.candRevs, 0)
 	}
-	ix.cands[slot], ix.candRevs[slot], ix.candSlot[x.id] = x, rev, slot
+	if !ok {
+		x.id = ix.candIDs.add(id)
+	}
+	ix.cands[slot], ix.candRevs[slot] = x, rev
+	if !ok {
+		ix.candSlot.put(id, slot, ix.candID)
+	}
 	ix.cb.add(slot, &ix.cands[slot])
 	return true
 }
@@ -89,15 +95,31 @@ func (ix *Index) place(x cand, rev uint64) bool {
 func (ix *Index) RemoveCandidate(id string) bool {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	slot, ok := ix.candSlot[id]
+	slot, ok := ix.candSlot.get(id, ix.candID)
 	if !ok {
 		return false
 	}
 	ix.cb.remove(slot, &ix.cands[slot])
-	delete(ix.candSlot, id)
+	ix.candSlot.remove(id, ix.candID)
+	compact := ix.candIDs.drop(ix.cands[slot].id)
 	ix.cands[slot], ix.candRevs[slot] = cand{}, 0
 	ix.candFree = append(ix.candFree, slot)
+	if compact {
+		ix.compactIDs()
+	}
 	return true
+}
+
+// compactIDs copies the ids of the candidates held to a new store, leaving
+// those of candidates who left behind with the old one, for the garbage
+// collector once no match names them. ix.mu is held.
+func (ix *Index) compactIDs() {
+	ids := &idStore{}
+	ix.candSlot.each(func(slot uint32) {
+		c := &ix.cands[slot]
+		c.id = ids.add(ix.candIDs.get(c.id))
+	})
+	ix.candIDs = ids
 }
 
 // Candidate returns a candidate, with the fields the rules read (no email
@@ -105,11 +127,11 @@ func (ix *Index) RemoveCandidate(id string) bool {
 func (ix *Index) Candidate(id string) (*eventsv1.Candidate, uint64, bool) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	slot, ok := ix.candSlot[id]
+	slot, ok := ix.candSlot.get(id, ix.candID)
 	if !ok {
 		return nil, 0, false
 	}
-	return ix.cands[slot].candidate(), ix.candRevs[slot], true
+	return ix.cands[slot].candidate(ix.candID(slot)), ix.candRevs[slot], true
 }
 
 // PutVacancy records v at revision rev, unless the index holds a later
@@ -192,17 +214,15 @@ func (ix *Index) Vacancies() []*eventsv1.Vacancy {
 func (ix *Index) Sizes() (candidates, vacancies int) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	return len(ix.candSlot), len(ix.vacSlot)
+	return ix.candSlot.n, len(ix.vacSlot)
 }
 
 // CandidateIDs returns the ids of every candidate held.
 func (ix *Index) CandidateIDs() []string {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	out := make([]string, 0, len(ix.candSlot))
-	for id := range ix.candSlot {
-		out = append(out, id)
-	}
+	out := make([]string, 0, ix.candSlot.n)
+	ix.candSlot.each(func(slot uint32) { out = append(out, ix.candID(slot)) })
 	return out
 }
 
@@ -354,7 +374,7 @@ func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []H
 			if d > int64(c.radius)*10 && c.flags&flagRelocate == 0 {
 				continue
 			}
-			out = append(out, Hit{ID: c.id, Score: fit(c, &x, d, nowMs).Score(), DistanceTenths: d, ClosesAtUnixMs: x.closesAt})
+			out = append(out, Hit{ID: ix.candIDs.get(c.id), Score: fit(c, &x, d, nowMs).Score(), DistanceTenths: d, ClosesAtUnixMs: x.closesAt})
 		}
 	}
 	return out
