@@ -2,6 +2,7 @@ package index
 
 import (
 	"math"
+	"slices"
 
 	"github.com/clinjobs/clinjobs/pkg/geo"
 
@@ -290,4 +291,45 @@ func (b *candidateSets) remove(slot uint32, x *cand) {
 			delete(b.cells[x.class], key)
 		}
 	}
+}
+
+// near returns the runs of the candidates who may live near enough to a
+// site for their radius class, and of those willing to relocate, in which
+// runs that meet are joined, for fewer words read twice.
+func (b *candidateSets) near(lat, lon float64) runs {
+	near := slices.Clone(b.relocating)
+	add := func(rs runs) {
+		for _, r := range rs {
+			if n := len(near); n > 0 && near[n-1].hi == r.lo {
+				near[n-1].hi = r.hi
+			} else {
+				near = append(near, r)
+			}
+		}
+	}
+	for class := range radiusClasses {
+		cells := b.cells[class]
+		if len(cells) == 0 {
+			continue
+		}
+		lo, hi, bounded := block(lat, lon, uint8(class))
+		rows, cols := int64(hi.lat)-int64(lo.lat)+1, int64(hi.lon)-int64(lo.lon)+1
+		if !bounded || rows*cols > int64(len(cells)) {
+			// Fewer cells than the block has: look at each.
+			for key, rs := range cells {
+				if !bounded || key.lat >= lo.lat && key.lat <= hi.lat && key.lon >= lo.lon && key.lon <= hi.lon {
+					add(*rs)
+				}
+			}
+			continue
+		}
+		for row := lo.lat; row <= hi.lat; row++ {
+			for col := lo.lon; col <= hi.lon; col++ {
+				if rs, ok := cells[cellKey{row, col}]; ok {
+					add(*rs)
+				}
+			}
+		}
+	}
+	return near
 }

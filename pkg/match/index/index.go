@@ -307,44 +307,7 @@ func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []H
 	// two terms.
 	slices.SortFunc(terms, func(p, q term) int { return p.size() - q.size() })
 
-	// Where the fitting candidates can live: near enough for their radius
-	// class, or anywhere if they will relocate. Runs that meet are joined,
-	// for fewer words read twice.
-	near := slices.Clone(b.relocating)
-	add := func(rs runs) {
-		for _, r := range rs {
-			if n := len(near); n > 0 && near[n-1].hi == r.lo {
-				near[n-1].hi = r.hi
-			} else {
-				near = append(near, r)
-			}
-		}
-	}
-	for class := range radiusClasses {
-		cells := b.cells[class]
-		if len(cells) == 0 {
-			continue
-		}
-		lo, hi, bounded := block(x.lat, x.lon, uint8(class))
-		rows, cols := int64(hi.lat)-int64(lo.lat)+1, int64(hi.lon)-int64(lo.lon)+1
-		if !bounded || rows*cols > int64(len(cells)) {
-			// Fewer cells than the block has: look at each.
-			for key, rs := range cells {
-				if !bounded || key.lat >= lo.lat && key.lat <= hi.lat && key.lon >= lo.lon && key.lon <= hi.lon {
-					add(*rs)
-				}
-			}
-			continue
-		}
-		for row := lo.lat; row <= hi.lat; row++ {
-			for col := lo.lon; col <= hi.lon; col++ {
-				if rs, ok := cells[cellKey{row, col}]; ok {
-					add(*rs)
-				}
-			}
-		}
-	}
-	slots := intersect(nil, near, terms)
+	slots := intersect(nil, b.near(x.lat, x.lon), terms)
 	// In batches, first the tests that need only the record, in a loop
 	// short enough for the processor to have many records on their way
 	// from memory at once; then the exact distance and the score of those
