@@ -1,18 +1,20 @@
 package index
 
 import (
+	"cmp"
 	"math"
 	"slices"
-	"strings"
 
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 )
 
 // Builder gathers candidates for a bulk load (a rebuild), so that the index
-// can give them slots in the order of where they live: neighbours become
-// neighbours in memory, and a query near a place reads a few runs of
-// records and dense bitmap containers instead of records scattered at
-// random.
+// can give them slots in the order of where they live: those willing to
+// relocate first, then the others by radius class, grid cell (row by row)
+// and, within a cell, place. A grid cell's candidates then have
+// consecutive slots, one run, and the cells of a row follow one another:
+// a query reads a few runs of bitset words and records instead of slots
+// scattered at random.
 type Builder struct {
 	recs []built
 }
@@ -20,14 +22,41 @@ type Builder struct {
 type built struct {
 	id  string
 	x   cand
-	key uint64
+	rev uint64
+	key placeKey
+}
+
+// placeKey orders candidates for the bulk load.
+type placeKey struct {
+	stays  bool // not willing to relocate
+	class  uint8
+	cell   cellKey
+	morton uint64
+}
+
+func (p placeKey) compare(q placeKey) int {
+	switch {
+	case p.stays != q.stays:
+		if q.stays {
+			return -1
+		}
+		return 1
+	case p.class != q.class:
+		return cmp.Compare(p.class, q.class)
+	case p.cell.lat != q.cell.lat:
+		return cmp.Compare(p.cell.lat, q.cell.lat)
+	case p.cell.lon != q.cell.lon:
+		return cmp.Compare(p.cell.lon, q.cell.lon)
+	}
+	return cmp.Compare(p.morton, q.morton)
 }
 
 // Add gathers a candidate at revision rev; a later Add of the same id wins
 // over an earlier one of a lower revision when the builder is loaded.
 func (b *Builder) Add(c *eventsv1.Candidate, rev uint64) {
-	x := compactCandidate(c, rev)
-	b.recs = append(b.recs, built{id: strings.Clone(c.GetId()), x: x, key: morton(x.lat, x.lon)})
+	x := compactCandidate(c)
+	key := placeKey{stays: x.flags&flagRelocate == 0, class: x.class, cell: cellOf(x.lat, x.lon, x.class), morton: morton(x.lat, x.lon)}
+	b.recs = append(b.recs, built{id: c.GetId(), x: x, rev: rev, key: key})
 }
 
 // Len returns how many candidates are gathered.
@@ -36,19 +65,12 @@ func (b *Builder) Len() int { return len(b.recs) }
 // Load puts every gathered candidate into the index, in geographic order,
 // and empties the builder.
 func (ix *Index) Load(b *Builder) {
-	slices.SortStableFunc(b.recs, func(p, q built) int {
-		switch {
-		case p.key < q.key:
-			return -1
-		case p.key > q.key:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(b.recs, func(p, q built) int { return p.key.compare(q.key) })
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	ix.cb.reserve(len(ix.cands) + len(b.recs))
 	for i := range b.recs {
-		ix.place(b.recs[i].id, b.recs[i].x)
+		ix.place(b.recs[i].id, b.recs[i].x, b.recs[i].rev)
 	}
 	b.recs = nil
 }

@@ -2,8 +2,7 @@ package index
 
 import (
 	"math"
-
-	"github.com/RoaringBitmap/roaring/v2"
+	"slices"
 
 	"github.com/clinjobs/clinjobs/pkg/geo"
 
@@ -31,11 +30,14 @@ const (
 	flagRelocate
 )
 
-// cand is a candidate in compact form: every field a rule or the score reads.
+// cand is a candidate in compact form: every field a rule or the score
+// reads, and where their id is, in 64 bytes. A query reads one cache line
+// a candidate it looks at; the revision, which only writes read, is kept
+// apart (Index.candRevs). It holds no pointers.
 type cand struct {
 	lat, lon      float64
 	cosLat        float64
-	rev           uint64
+	id            idRef
 	years         int32
 	radius        int32
 	specialisms   uint32
@@ -52,7 +54,7 @@ type cand struct {
 	class         uint8
 }
 
-func bitset[E ~int32](vs []E, limit int) uint32 {
+func enumSet[E ~int32](vs []E, limit int) uint32 {
 	var set uint32
 	for _, v := range vs {
 		if v >= 0 && int(v) < limit {
@@ -64,18 +66,19 @@ func bitset[E ~int32](vs []E, limit int) uint32 {
 
 func clamp8(n int) uint8 { return uint8(min(max(n, 0), math.MaxUint8)) }
 
-func compactCandidate(c *eventsv1.Candidate, rev uint64) cand {
+// compactCandidate returns c in compact form, but for where its id is.
+func compactCandidate(c *eventsv1.Candidate) cand {
 	q := c.GetQualifications()
 	x := cand{
-		lat: c.GetHome().GetLatitude(), lon: c.GetHome().GetLongitude(), cosLat: geo.CosLat(c.GetHome().GetLatitude()), rev: rev,
+		lat: c.GetHome().GetLatitude(), lon: c.GetHome().GetLongitude(), cosLat: geo.CosLat(c.GetHome().GetLatitude()),
 		years: q.GetYearsExperience(), radius: c.GetTravelRadiusKm(),
-		specialisms:   bitset(c.GetSpecialisms(), 32),
-		aLevels:       uint16(bitset(q.GetALevels(), nALevelSubj)),
-		families:      uint8(bitset(c.GetRoleFamilies(), nFamilies)),
-		contracts:     uint8(bitset(c.GetContracts(), nContracts)),
-		hours:         uint8(bitset(c.GetHours(), nHours)),
+		specialisms:   enumSet(c.GetSpecialisms(), 32),
+		aLevels:       uint16(enumSet(q.GetALevels(), nALevelSubj)),
+		families:      uint8(enumSet(c.GetRoleFamilies(), nFamilies)),
+		contracts:     uint8(enumSet(c.GetContracts(), nContracts)),
+		hours:         uint8(enumSet(c.GetHours(), nHours)),
 		aLevelCount:   clamp8(len(q.GetALevels())),
-		registrations: uint8(bitset(q.GetRegistrations(), nRegs)),
+		registrations: uint8(enumSet(q.GetRegistrations(), nRegs)),
 	}
 	if b := c.GetMinBand(); b >= 0 && int(b) < nBands {
 		x.minBand = uint8(b)
@@ -143,85 +146,96 @@ func (x *cand) candidate(id string) *eventsv1.Candidate {
 	return c
 }
 
-// candidateBitmaps are, for each value a rule tests, the slots it admits.
-type candidateBitmaps struct {
-	live           *roaring.Bitmap
-	family         [nFamilies]*roaring.Bitmap
-	bandOK         [nBands]*roaring.Bitmap // minimum band at or below b, or none
-	contractOK     [nContracts]*roaring.Bitmap
-	hoursOK        [nHours]*roaring.Bitmap
-	aLevel         [nALevelSubj]*roaring.Bitmap
-	aLevelsAtLeast [nALevelSubj]*roaring.Bitmap // at least n A levels
-	degreeSubject  [nDegreeSubj]*roaring.Bitmap
-	classAtLeast   [nDegreeClass]*roaring.Bitmap
-	accredited     *roaring.Bitmap
-	msc            *roaring.Bitmap
-	nvq            *roaring.Bitmap
-	registration   [nRegs]*roaring.Bitmap // IEng's includes CEng holders
-	yearsAtLeast   [MaxYears + 1]*roaring.Bitmap
-	relocate       *roaring.Bitmap
-	cells          [len(radiusClasses)]map[cellKey]*roaring.Bitmap
+// candidateSets are, for each value a rule tests, the slots it admits, and
+// where candidates live.
+type candidateSets struct {
+	family         [nFamilies]bitset
+	bandOK         [nBands]bitset // minimum band at or below b, or none
+	contractOK     [nContracts]bitset
+	hoursOK        [nHours]bitset
+	aLevel         [nALevelSubj]bitset
+	aLevelsAtLeast [nALevelSubj]bitset // at least n A levels
+	degreeSubject  [nDegreeSubj]bitset
+	classAtLeast   [nDegreeClass]bitset
+	accredited     bitset
+	msc            bitset
+	nvq            bitset
+	registration   [nRegs]bitset // IEng's includes CEng holders
+	yearsAtLeast   [MaxYears + 1]bitset
+	// words is how long every bitset is.
+	words int
+
+	// relocating are the candidates willing to relocate, wherever they
+	// live; cells[class][cell] the others, by radius class and grid cell.
+	relocating runs
+	cells      [len(radiusClasses)]map[cellKey]*runs
 }
 
-func newCandidateBitmaps() *candidateBitmaps {
-	b := &candidateBitmaps{live: roaring.New(), accredited: roaring.New(), msc: roaring.New(), nvq: roaring.New(), relocate: roaring.New()}
-	for _, arr := range [][]*roaring.Bitmap{b.family[:], b.bandOK[:], b.contractOK[:], b.hoursOK[:], b.aLevel[:],
-		b.aLevelsAtLeast[:], b.degreeSubject[:], b.classAtLeast[:], b.registration[:], b.yearsAtLeast[:]} {
-		for i := range arr {
-			arr[i] = roaring.New()
-		}
-	}
+func newCandidateSets() *candidateSets {
+	b := &candidateSets{}
 	for i := range b.cells {
-		b.cells[i] = map[cellKey]*roaring.Bitmap{}
+		b.cells[i] = map[cellKey]*runs{}
 	}
 	return b
 }
 
-// each calls f with every bitmap slot s belongs in, given its record x.
-func (b *candidateBitmaps) each(x *cand, f func(*roaring.Bitmap)) {
-	f(b.live)
+// all calls f with every bitset.
+func (b *candidateSets) all(f func(*bitset)) {
+	for _, arr := range [][]bitset{b.family[:], b.bandOK[:], b.contractOK[:], b.hoursOK[:], b.aLevel[:],
+		b.aLevelsAtLeast[:], b.degreeSubject[:], b.classAtLeast[:], b.registration[:], b.yearsAtLeast[:]} {
+		for i := range arr {
+			f(&arr[i])
+		}
+	}
+	f(&b.accredited)
+	f(&b.msc)
+	f(&b.nvq)
+}
+
+// each calls f with every bitset a candidate with record x belongs in.
+func (b *candidateSets) each(x *cand, f func(*bitset)) {
 	for v := range nFamilies {
 		if x.families&(1<<v) != 0 {
-			f(b.family[v])
+			f(&b.family[v])
 		}
 	}
 	for v := range nBands {
 		if x.minBand == 0 || int(x.minBand) <= v {
-			f(b.bandOK[v])
+			f(&b.bandOK[v])
 		}
 	}
 	for v := range nContracts {
 		if x.contracts == 0 || x.contracts&(1<<v) != 0 {
-			f(b.contractOK[v])
+			f(&b.contractOK[v])
 		}
 	}
 	for v := range nHours {
 		if x.hours == 0 || x.hours&(1<<v) != 0 {
-			f(b.hoursOK[v])
+			f(&b.hoursOK[v])
 		}
 	}
 	for v := range nALevelSubj {
 		if x.aLevels&(1<<v) != 0 {
-			f(b.aLevel[v])
+			f(&b.aLevel[v])
 		}
 		if v > 0 && int(x.aLevelCount) >= v {
-			f(b.aLevelsAtLeast[v])
+			f(&b.aLevelsAtLeast[v])
 		}
 	}
 	if x.degreeClass > 0 {
-		f(b.degreeSubject[x.degreeSubject])
+		f(&b.degreeSubject[x.degreeSubject])
 		for c := 1; c <= int(x.degreeClass); c++ {
-			f(b.classAtLeast[c])
+			f(&b.classAtLeast[c])
 		}
 	}
 	if x.flags&flagAccredited != 0 {
-		f(b.accredited)
+		f(&b.accredited)
 	}
 	if x.flags&flagMSc != 0 {
-		f(b.msc)
+		f(&b.msc)
 	}
 	if x.flags&flagNVQ != 0 {
-		f(b.nvq)
+		f(&b.nvq)
 	}
 	for v := range nRegs {
 		held := x.registrations&(1<<v) != 0
@@ -229,33 +243,93 @@ func (b *candidateBitmaps) each(x *cand, f func(*roaring.Bitmap)) {
 			held = true
 		}
 		if held {
-			f(b.registration[v])
+			f(&b.registration[v])
 		}
 	}
 	for y := 1; y <= MaxYears && y <= int(x.years); y++ {
-		f(b.yearsAtLeast[y])
+		f(&b.yearsAtLeast[y])
 	}
+}
+
+// reserve makes every bitset long enough for n slots.
+func (b *candidateSets) reserve(n int) {
+	if words := (n + 63) / 64; words > b.words {
+		b.words = words
+		b.all(func(s *bitset) { s.grow(words) })
+	}
+}
+
+func (b *candidateSets) add(slot uint32, x *cand) {
+	if int(slot>>6) >= b.words {
+		// By an eighth at least, not a word at a time.
+		b.reserve(max(int(slot)+1, 64*(b.words+b.words/8)))
+	}
+	b.each(x, func(s *bitset) { s.add(slot) })
 	if x.flags&flagRelocate != 0 {
-		f(b.relocate)
+		b.relocating.add(slot)
+		return
 	}
-	cells := b.cells[x.class]
 	key := cellOf(x.lat, x.lon, x.class)
-	bm, ok := cells[key]
-	if !ok {
-		bm = roaring.New()
-		cells[key] = bm
+	rs := b.cells[x.class][key]
+	if rs == nil {
+		rs = &runs{}
+		b.cells[x.class][key] = rs
 	}
-	f(bm)
+	rs.add(slot)
 }
 
-func (b *candidateBitmaps) add(slot uint32, x *cand) {
-	b.each(x, func(bm *roaring.Bitmap) { bm.Add(slot) })
+func (b *candidateSets) remove(slot uint32, x *cand) {
+	b.each(x, func(s *bitset) { s.remove(slot) })
+	if x.flags&flagRelocate != 0 {
+		b.relocating.remove(slot)
+		return
+	}
+	key := cellOf(x.lat, x.lon, x.class)
+	if rs := b.cells[x.class][key]; rs != nil {
+		rs.remove(slot)
+		if len(*rs) == 0 {
+			delete(b.cells[x.class], key)
+		}
+	}
 }
 
-func (b *candidateBitmaps) remove(slot uint32, x *cand) {
-	b.each(x, func(bm *roaring.Bitmap) { bm.Remove(slot) })
-	key := cellOf(x.lat, x.lon, x.class)
-	if bm := b.cells[x.class][key]; bm != nil && bm.IsEmpty() {
-		delete(b.cells[x.class], key)
+// near returns the runs of the candidates who may live near enough to a
+// site for their radius class, and of those willing to relocate, in which
+// runs that meet are joined, for fewer words read twice.
+func (b *candidateSets) near(lat, lon float64) runs {
+	near := slices.Clone(b.relocating)
+	add := func(rs runs) {
+		for _, r := range rs {
+			if n := len(near); n > 0 && near[n-1].hi == r.lo {
+				near[n-1].hi = r.hi
+			} else {
+				near = append(near, r)
+			}
+		}
 	}
+	for class := range radiusClasses {
+		cells := b.cells[class]
+		if len(cells) == 0 {
+			continue
+		}
+		lo, hi, bounded := block(lat, lon, uint8(class))
+		rows, cols := int64(hi.lat)-int64(lo.lat)+1, int64(hi.lon)-int64(lo.lon)+1
+		if !bounded || rows*cols > int64(len(cells)) {
+			// Fewer cells than the block has: look at each.
+			for key, rs := range cells {
+				if !bounded || key.lat >= lo.lat && key.lat <= hi.lat && key.lon >= lo.lon && key.lon <= hi.lon {
+					add(*rs)
+				}
+			}
+			continue
+		}
+		for row := lo.lat; row <= hi.lat; row++ {
+			for col := lo.lon; col <= hi.lon; col++ {
+				if rs, ok := cells[cellKey{row, col}]; ok {
+					add(*rs)
+				}
+			}
+		}
+	}
+	return near
 }

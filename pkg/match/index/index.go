@@ -3,7 +3,6 @@ package index
 import (
 	"math"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -33,10 +32,11 @@ type Index struct {
 	mu sync.RWMutex
 
 	cands    []cand
-	candIDs  []string
-	candSlot map[string]uint32
+	candRevs []uint64
+	candIDs  *idStore
+	candSlot slotTable
 	candFree []uint32
-	cb       *candidateBitmaps
+	cb       *candidateSets
 
 	vacs     []vac
 	vacProto []*eventsv1.Vacancy
@@ -47,7 +47,7 @@ type Index struct {
 
 // New returns an empty index.
 func New() *Index {
-	return &Index{candSlot: map[string]uint32{}, cb: newCandidateBitmaps(), vacSlot: map[string]uint32{}, vb: newVacancyBitmaps()}
+	return &Index{candIDs: &idStore{}, candSlot: newSlotTable(), cb: newCandidateSets(), vacSlot: map[string]uint32{}, vb: newVacancyBitmaps()}
 }
 
 // PutCandidate records c at revision rev, replacing what the index held,
@@ -55,31 +55,38 @@ func New() *Index {
 func (ix *Index) PutCandidate(c *eventsv1.Candidate, rev uint64) bool {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	// A copy: the index must not keep the whole record alive through a
-	// string pointing into it.
-	id := strings.Clone(c.GetId())
-	return ix.place(id, compactCandidate(c, rev))
+	return ix.place(c.GetId(), compactCandidate(c), rev)
 }
 
-// place puts a candidate in its slot (the one it had, a free one or a new
-// one) unless the index holds a later revision of them, and reports
-// whether it did. ix.mu is held.
-func (ix *Index) place(id string, x cand) bool {
-	slot, ok := ix.candSlot[id]
+// candID returns the id of the candidate in a slot.
+func (ix *Index) candID(slot uint32) string { return ix.candIDs.get(ix.cands[slot].id) }
+
+// place puts a candidate at revision rev in its slot (the one it had, a
+// free one or a new one) unless the index holds a later revision of them,
+// and reports whether it did. ix.mu is held.
+func (ix *Index) place(id string, x cand, rev uint64) bool {
+	slot, ok := ix.candSlot.get(id, ix.candID)
 	switch {
-	case ok && ix.cands[slot].rev > x.rev:
+	case ok && ix.candRevs[slot] > rev:
 		return false
 	case ok:
 		ix.cb.remove(slot, &ix.cands[slot])
+		x.id = ix.cands[slot].id
 	case len(ix.candFree) > 0:
 		slot = ix.candFree[len(ix.candFree)-1]
 		ix.candFree = ix.candFree[:len(ix.candFree)-1]
 	default:
 		slot = uint32(len(ix.cands))
 		ix.cands = append(ix.cands, cand{})
-		ix.candIDs = append(ix.candIDs, "")
+		ix.candRevs = append(ix.candRevs, 0)
 	}
-	ix.cands[slot], ix.candIDs[slot], ix.candSlot[id] = x, id, slot
+	if !ok {
+		x.id = ix.candIDs.add(id)
+	}
+	ix.cands[slot], ix.candRevs[slot] = x, rev
+	if !ok {
+		ix.candSlot.put(id, slot, ix.candID)
+	}
 	ix.cb.add(slot, &ix.cands[slot])
 	return true
 }
@@ -88,15 +95,31 @@ func (ix *Index) place(id string, x cand) bool {
 func (ix *Index) RemoveCandidate(id string) bool {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	slot, ok := ix.candSlot[id]
+	slot, ok := ix.candSlot.get(id, ix.candID)
 	if !ok {
 		return false
 	}
 	ix.cb.remove(slot, &ix.cands[slot])
-	delete(ix.candSlot, id)
-	ix.cands[slot], ix.candIDs[slot] = cand{}, ""
+	ix.candSlot.remove(id, ix.candID)
+	compact := ix.candIDs.drop(ix.cands[slot].id)
+	ix.cands[slot], ix.candRevs[slot] = cand{}, 0
 	ix.candFree = append(ix.candFree, slot)
+	if compact {
+		ix.compactIDs()
+	}
 	return true
+}
+
+// compactIDs copies the ids of the candidates held to a new store, leaving
+// those of candidates who left behind with the old one, for the garbage
+// collector once no match names them. ix.mu is held.
+func (ix *Index) compactIDs() {
+	ids := &idStore{}
+	ix.candSlot.each(func(slot uint32) {
+		c := &ix.cands[slot]
+		c.id = ids.add(ix.candIDs.get(c.id))
+	})
+	ix.candIDs = ids
 }
 
 // Candidate returns a candidate, with the fields the rules read (no email
@@ -104,11 +127,11 @@ func (ix *Index) RemoveCandidate(id string) bool {
 func (ix *Index) Candidate(id string) (*eventsv1.Candidate, uint64, bool) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	slot, ok := ix.candSlot[id]
+	slot, ok := ix.candSlot.get(id, ix.candID)
 	if !ok {
 		return nil, 0, false
 	}
-	return ix.cands[slot].candidate(id), ix.cands[slot].rev, true
+	return ix.cands[slot].candidate(ix.candID(slot)), ix.candRevs[slot], true
 }
 
 // PutVacancy records v at revision rev, unless the index holds a later
@@ -191,17 +214,15 @@ func (ix *Index) Vacancies() []*eventsv1.Vacancy {
 func (ix *Index) Sizes() (candidates, vacancies int) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	return len(ix.candSlot), len(ix.vacSlot)
+	return ix.candSlot.n, len(ix.vacSlot)
 }
 
 // CandidateIDs returns the ids of every candidate held.
 func (ix *Index) CandidateIDs() []string {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	out := make([]string, 0, len(ix.candSlot))
-	for id := range ix.candSlot {
-		out = append(out, id)
-	}
+	out := make([]string, 0, ix.candSlot.n)
+	ix.candSlot.each(func(slot uint32) { out = append(out, ix.candID(slot)) })
 	return out
 }
 
@@ -229,94 +250,95 @@ func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []H
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	b := ix.cb
-	terms := []*roaring.Bitmap{b.family[x.family], b.bandOK[x.band], b.contractOK[x.contract], b.hoursOK[x.hours]}
+	terms := []term{{&b.family[x.family]}, {&b.bandOK[x.band]}, {&b.contractOK[x.contract]}, {&b.hoursOK[x.hours]}}
 	exactALevels, exactYears := false, false
 	for _, s := range slices.Compact(slices.Sorted(slices.Values(r.GetALevelSubjects()))) {
 		if s < 0 || int(s) >= nALevelSubj {
 			return nil
 		}
-		terms = append(terms, b.aLevel[s])
+		terms = append(terms, term{&b.aLevel[s]})
 	}
 	switch n := int(r.GetMinALevels()); {
 	case n >= nALevelSubj:
 		exactALevels = true
 	case n > 0:
-		terms = append(terms, b.aLevelsAtLeast[n])
+		terms = append(terms, term{&b.aLevelsAtLeast[n]})
 	}
 	if class := r.GetMinDegreeClass(); class != 0 {
 		if class < 0 || int(class) >= nDegreeClass {
 			return nil
 		}
-		terms = append(terms, b.classAtLeast[class])
+		terms = append(terms, term{&b.classAtLeast[class]})
 		if subjects := r.GetDegreeSubjects(); len(subjects) > 0 {
-			var any []*roaring.Bitmap
+			var any term
 			for _, s := range subjects {
-				if s >= 0 && int(s) < nDegreeSubj {
-					any = append(any, b.degreeSubject[s])
+				if s >= 0 && int(s) < nDegreeSubj && !slices.Contains(any, &b.degreeSubject[s]) {
+					any = append(any, &b.degreeSubject[s])
 				}
 			}
-			terms = append(terms, roaring.FastOr(any...))
+			if len(any) == 0 {
+				return nil
+			}
+			terms = append(terms, any)
 		}
 	}
 	if r.GetAccreditedDegree() {
-		terms = append(terms, b.accredited)
+		terms = append(terms, term{&b.accredited})
 	}
 	if r.GetMsc() {
-		terms = append(terms, b.msc)
+		terms = append(terms, term{&b.msc})
 	}
 	if r.GetNvq() {
-		terms = append(terms, b.nvq)
+		terms = append(terms, term{&b.nvq})
 	}
 	for _, reg := range r.GetRegistrations() {
 		if reg < 0 || int(reg) >= nRegs {
 			return nil
 		}
-		terms = append(terms, b.registration[reg])
+		terms = append(terms, term{&b.registration[reg]})
 	}
 	switch y := int(r.GetMinYearsExperience()); {
 	case y > MaxYears:
 		exactYears = true
 	case y > 0:
-		terms = append(terms, b.yearsAtLeast[y])
+		terms = append(terms, term{&b.yearsAtLeast[y]})
 	}
-	// Where the fitting candidates can live: near enough for their radius
-	// class, or anywhere if they will relocate.
-	near := []*roaring.Bitmap{b.relocate}
-	for class := range radiusClasses {
-		cells := b.cells[class]
-		if len(cells) == 0 {
-			continue
-		}
-		for _, key := range neighbours(x.lat, x.lon, uint8(class)) {
-			if bm, ok := cells[key]; ok {
-				near = append(near, bm)
+	// The smallest first: most chunks of words are then left after one or
+	// two terms.
+	slices.SortFunc(terms, func(p, q term) int { return p.size() - q.size() })
+
+	slots := intersect(nil, b.near(x.lat, x.lon), terms)
+	// In batches, first the tests that need only the record, in a loop
+	// short enough for the processor to have many records on their way
+	// from memory at once; then the exact distance and the score of those
+	// left, whose records are in the cache by then.
+	const batch = 256
+	out := make([]Hit, 0, len(slots))
+	for len(slots) > 0 && (limit == 0 || len(out) < limit) {
+		n := min(batch, len(slots))
+		kept := slots[:0]
+		for _, slot := range slots[:n] {
+			c := &ix.cands[slot]
+			if exactALevels && int(c.aLevelCount) < int(r.GetMinALevels()) || exactYears && c.years < r.GetMinYearsExperience() {
+				continue
 			}
+			if c.flags&flagRelocate == 0 && surelyBeyond(c, &x) {
+				continue
+			}
+			kept = append(kept, slot)
 		}
-	}
-	acc := roaring.FastOr(near...)
-	for _, t := range terms {
-		acc.And(t)
-		if acc.IsEmpty() {
-			return nil
+		slots = slots[n:]
+		for _, slot := range kept {
+			if limit > 0 && len(out) == limit {
+				break
+			}
+			c := &ix.cands[slot]
+			d := distanceTenths(c, &x)
+			if d > int64(c.radius)*10 && c.flags&flagRelocate == 0 {
+				continue
+			}
+			out = append(out, Hit{ID: ix.candIDs.get(c.id), Score: fit(c, &x, d, nowMs).Score(), DistanceTenths: d, ClosesAtUnixMs: x.closesAt})
 		}
-	}
-	site := geo.Point{Lat: x.lat, Lon: x.lon}
-	out := make([]Hit, 0, acc.GetCardinality())
-	it := acc.Iterator()
-	for it.HasNext() && (limit == 0 || len(out) < limit) {
-		slot := it.Next()
-		c := &ix.cands[slot]
-		if exactALevels && int(c.aLevelCount) < int(r.GetMinALevels()) || exactYears && c.years < r.GetMinYearsExperience() {
-			continue
-		}
-		if c.flags&flagRelocate == 0 && surelyBeyond(c, &x) {
-			continue
-		}
-		d := match.DistanceTenthsCos(geo.Point{Lat: c.lat, Lon: c.lon}, site, c.cosLat, x.cosLat)
-		if d > int64(c.radius)*10 && c.flags&flagRelocate == 0 {
-			continue
-		}
-		out = append(out, Hit{ID: ix.candIDs[slot], Score: fit(c, &x, d, nowMs).Score(), DistanceTenths: d, ClosesAtUnixMs: x.closesAt})
 	}
 	return out
 }
@@ -350,7 +372,7 @@ func fit(c *cand, v *vac, d, nowMs int64) match.Fit {
 
 // MatchCandidate returns every open vacancy c fits at now, best first.
 func (ix *Index) MatchCandidate(c *eventsv1.Candidate, now time.Time) []Hit {
-	x := compactCandidate(c, 0)
+	x := compactCandidate(c)
 	nowMs := now.UnixMilli()
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
@@ -416,7 +438,6 @@ func (ix *Index) MatchCandidate(c *eventsv1.Candidate, now time.Time) []Hit {
 	acc.AndNot(b.needsYearsAbove[min(max(x.years, 0), MaxYears)])
 	acc.AndNot(b.needsInexpressible)
 
-	home := geo.Point{Lat: x.lat, Lon: x.lon}
 	out := make([]Hit, 0, acc.GetCardinality())
 	it := acc.Iterator()
 	for it.HasNext() {
@@ -425,7 +446,7 @@ func (ix *Index) MatchCandidate(c *eventsv1.Candidate, now time.Time) []Hit {
 		if nowMs >= v.closesAt || x.years > MaxYears && x.years < v.yearsAsked {
 			continue
 		}
-		d := match.DistanceTenthsCos(home, geo.Point{Lat: v.lat, Lon: v.lon}, x.cosLat, v.cosLat)
+		d := distanceTenths(&x, v)
 		if d > int64(x.radius)*10 && x.flags&flagRelocate == 0 {
 			continue
 		}

@@ -228,30 +228,55 @@ func TestRevisions(t *testing.T) {
 	}
 }
 
-// TestBulkLoadAgrees: the bulk load (in geographic order) gives the same
-// answers as putting candidates one by one.
+// TestBulkLoadAgrees: the bulk load (in geographic order, each grid cell a
+// run of slots) gives the same answers as the reference, and goes on
+// giving them as candidates then move, leave and join one by one, which
+// breaks the runs up.
 func TestBulkLoadAgrees(t *testing.T) {
 	t.Parallel()
 	g := gen{rand.New(rand.NewPCG(9, 9))}
-	one, bulk := index.New(), index.New()
+	bulk, ref := index.New(), index.NewReference()
 	var b index.Builder
 	var cands []*eventsv1.Candidate
 	for i := range 2000 {
 		c := g.candidate(i)
 		cands = append(cands, c)
-		one.PutCandidate(c, 1)
 		b.Add(c, 1)
 	}
 	// A later revision of a candidate in the same load wins.
-	changed := g.candidate(5)
-	b.Add(changed, 2)
-	one.PutCandidate(changed, 2)
-	bulk.Load(&b)
-	for i := range 100 {
-		v := g.vacancy(i, cands[g.r.IntN(len(cands))])
-		got, want := bulk.MatchVacancy(v, now), one.MatchVacancy(v, now)
-		index.SortByID(got)
-		index.SortByID(want)
-		same(t, "vacancy "+v.GetId(), got, want)
+	cands[5] = g.candidate(5)
+	b.Add(cands[5], 2)
+	for _, c := range cands {
+		ref.PutCandidate(c)
 	}
+	bulk.Load(&b)
+	check := func(round string) {
+		for i := range 100 {
+			v := g.vacancy(i, cands[g.r.IntN(len(cands))])
+			v.Status = eventsv1.VacancyStatus_VACANCY_STATUS_OPEN
+			got, want := bulk.MatchVacancy(v, now), ref.MatchVacancy(v, now)
+			index.SortByID(got)
+			index.SortByID(want)
+			same(t, round+" vacancy "+v.GetId(), got, want)
+		}
+	}
+	check("loaded")
+	for i := range cands {
+		switch g.r.IntN(6) {
+		case 0, 1:
+			cands[i] = g.candidate(i)
+			bulk.PutCandidate(cands[i], 3)
+			ref.PutCandidate(cands[i])
+		case 2:
+			bulk.RemoveCandidate(cands[i].GetId())
+			ref.RemoveCandidate(cands[i].GetId())
+		}
+	}
+	for i := range 500 {
+		c := g.candidate(len(cands) + i)
+		cands = append(cands, c)
+		bulk.PutCandidate(c, 1)
+		ref.PutCandidate(c)
+	}
+	check("changed")
 }

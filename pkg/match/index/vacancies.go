@@ -28,7 +28,7 @@ func compactVacancy(v *eventsv1.Vacancy, rev uint64) vac {
 	loc := v.GetSite().GetLocation()
 	return vac{
 		lat: loc.GetLatitude(), lon: loc.GetLongitude(), cosLat: geo.CosLat(loc.GetLatitude()), closesAt: v.GetClosesAtUnixMs(), rev: rev,
-		specialisms: bitset(v.GetSpecialisms(), 32), yearsAsked: v.GetRequirements().GetMinYearsExperience(),
+		specialisms: enumSet(v.GetSpecialisms(), 32), yearsAsked: v.GetRequirements().GetMinYearsExperience(),
 		band: enum8(v.GetBand(), nBands), family: enum8(v.GetRoleFamily(), nFamilies),
 		contract: enum8(v.GetContract(), nContracts), hours: enum8(v.GetHours(), nHours),
 	}
@@ -114,7 +114,7 @@ func (b *vacancyBitmaps) each(x *vac, r *eventsv1.Requirements, f func(*roaring.
 			f(b.needsClassAbove[c])
 		}
 		if subjects := r.GetDegreeSubjects(); len(subjects) > 0 {
-			listed := bitset(subjects, nDegreeSubj)
+			listed := enumSet(subjects, nDegreeSubj)
 			for s := range nDegreeSubj {
 				if listed&(1<<s) == 0 {
 					f(b.subjectExcludes[s])
