@@ -233,15 +233,29 @@ func (h *harness) control(subject string, req, resp any) error {
 func (h *harness) settled() {
 	h.t.Helper()
 	testwait.Until(h.t, 30*time.Second, "the service settles", func() bool {
-		for stream, durable := range map[string]string{
-			bus.StreamMatches: "notification-matches", notification.StreamDeliveries: "notification-deliveries",
+		// In the order work flows: a match is acknowledged only after its
+		// deliveries are stored, so once no match is left, every delivery
+		// to come is already stored. Each consumer is compared with its
+		// stream's last message, not only asked what it has pending: a
+		// consumer learns of a message just stored a moment after the
+		// publisher does.
+		for _, c := range []struct{ stream, durable string }{
+			{bus.StreamMatches, "notification-matches"}, {notification.StreamDeliveries, "notification-deliveries"},
 		} {
-			c, err := h.js.Consumer(h.t.Context(), stream, durable)
+			st, err := h.js.Stream(h.t.Context(), c.stream)
 			if err != nil {
 				return false
 			}
-			info, err := c.Info(h.t.Context())
-			if err != nil || info.NumPending > 0 || info.NumAckPending > 0 {
+			sinfo, err := st.Info(h.t.Context())
+			if err != nil {
+				return false
+			}
+			cons, err := st.Consumer(h.t.Context(), c.durable)
+			if err != nil {
+				return false
+			}
+			info, err := cons.Info(h.t.Context())
+			if err != nil || info.NumPending > 0 || info.NumAckPending > 0 || info.Delivered.Stream < sinfo.State.LastSeq {
 				return false
 			}
 		}
