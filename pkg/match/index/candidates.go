@@ -2,7 +2,6 @@ package index
 
 import (
 	"math"
-	"slices"
 
 	"github.com/clinjobs/clinjobs/pkg/geo"
 
@@ -293,43 +292,41 @@ func (b *candidateSets) remove(slot uint32, x *cand) {
 	}
 }
 
-// near returns the runs of the candidates who may live near enough to a
-// site for their radius class, and of those willing to relocate, in which
-// runs that meet are joined, for fewer words read twice.
-func (b *candidateSets) near(lat, lon float64) runs {
-	near := slices.Clone(b.relocating)
-	add := func(rs runs) {
+// markNear marks in s the slots of the candidates who may live near enough
+// to a site for their radius class, and of those willing to relocate, and
+// returns the first and last words it marked (lo > hi: none).
+func (b *candidateSets) markNear(lat, lon float64, s []uint64) (lo, hi int) {
+	lo, hi = len(s), -1
+	mark := func(rs runs) {
 		for _, r := range rs {
-			if n := len(near); n > 0 && near[n-1].hi == r.lo {
-				near[n-1].hi = r.hi
-			} else {
-				near = append(near, r)
-			}
+			markRun(s, r)
+			lo, hi = min(lo, int(r.lo>>6)), max(hi, int((r.hi-1)>>6))
 		}
 	}
+	mark(b.relocating)
 	for class := range radiusClasses {
 		cells := b.cells[class]
 		if len(cells) == 0 {
 			continue
 		}
-		lo, hi, bounded := block(lat, lon, uint8(class))
-		rows, cols := int64(hi.lat)-int64(lo.lat)+1, int64(hi.lon)-int64(lo.lon)+1
+		from, to, bounded := block(lat, lon, uint8(class))
+		rows, cols := int64(to.lat)-int64(from.lat)+1, int64(to.lon)-int64(from.lon)+1
 		if !bounded || rows*cols > int64(len(cells)) {
 			// Fewer cells than the block has: look at each.
 			for key, rs := range cells {
-				if !bounded || key.lat >= lo.lat && key.lat <= hi.lat && key.lon >= lo.lon && key.lon <= hi.lon {
-					add(*rs)
+				if !bounded || key.lat >= from.lat && key.lat <= to.lat && key.lon >= from.lon && key.lon <= to.lon {
+					mark(*rs)
 				}
 			}
 			continue
 		}
-		for row := lo.lat; row <= hi.lat; row++ {
-			for col := lo.lon; col <= hi.lon; col++ {
+		for row := from.lat; row <= to.lat; row++ {
+			for col := from.lon; col <= to.lon; col++ {
 				if rs, ok := cells[cellKey{row, col}]; ok {
-					add(*rs)
+					mark(*rs)
 				}
 			}
 		}
 	}
-	return near
+	return lo, hi
 }

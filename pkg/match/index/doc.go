@@ -36,12 +36,15 @@
 // a run of their own, in no cell. Homes and sites are in the UK, where
 // longitudes do not wrap round.
 //
-// A vacancy's query takes the runs of the cells in the block around its site
-// in each class's grid, and the relocating candidates' runs, and ANDs the
-// rules' bitsets over just those slots, 64 at a time, the smallest set
-// first, leaving a stretch of words as soon as nothing in it is left: no set
-// is built, and the work is a few thousand words, not the hundred thousand
-// candidates living nearby. The candidates left pass every rule but perhaps
+// A vacancy's query marks the slots of the runs of the cells in the block
+// around its site in each class's grid, and of the relocating candidates, in
+// a bitset over all slots kept for queries to reuse, a word of 64 slots at a
+// time for a long run. It then sweeps the marked words, ANDing the rules'
+// bitsets into each, the smallest set first, and leaving a word as soon as
+// nothing in it is left: no set is built, and the work is a few thousand
+// words, not the hundred thousand candidates living nearby. (Where cells
+// have broken up into many short runs, marking costs a little for each
+// candidate nearby instead.) The candidates left pass every rule but perhaps
 // the exact distance. Their records are read 256 at a time: a short loop
 // first, in which many records come from memory at once, rules out by a
 // bound without trigonometry most of those beyond their radius; then the

@@ -37,6 +37,9 @@ type Index struct {
 	candSlot slotTable
 	candFree []uint32
 	cb       *candidateSets
+	// marks are bitsets over the slots (*[]uint64) for queries to mark
+	// the slots near a site in; each comes back all zero.
+	marks sync.Pool
 
 	vacs     []vac
 	vacProto []*eventsv1.Vacancy
@@ -307,7 +310,14 @@ func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []H
 	// two terms.
 	slices.SortFunc(terms, func(p, q term) int { return p.size() - q.size() })
 
-	slots := intersect(nil, b.near(x.lat, x.lon), terms)
+	marks, _ := ix.marks.Get().(*[]uint64)
+	if marks == nil || len(*marks) < b.words {
+		marks = new([]uint64)
+		*marks = make([]uint64, b.words)
+	}
+	lo, hi := b.markNear(x.lat, x.lon, *marks)
+	slots := sweep(nil, *marks, lo, hi, terms)
+	ix.marks.Put(marks)
 	// In batches, first the tests that need only the record, in a loop
 	// short enough for the processor to have many records on their way
 	// from memory at once; then the exact distance and the score of those

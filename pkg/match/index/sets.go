@@ -109,71 +109,50 @@ func (t term) size() int {
 	return n
 }
 
-// intersect appends to dst every slot in rs that every term admits, in
-// order. It works a chunk of words at a time, the terms in the order given
-// (the smallest first, by the caller), and leaves a chunk as soon as
-// nothing in it is left.
-func intersect(dst []uint32, rs runs, terms []term) []uint32 {
-	const chunk = 32
-	var acc [chunk]uint64
-	for _, r := range rs {
-		first, last := r.lo>>6, (r.hi-1)>>6
-		for w := first; w <= last; w += chunk {
-			a := acc[:min(chunk, last-w+1)]
-			for i := range a {
-				a[i] = ^uint64(0)
-			}
-			// The run's ends within its first and last words.
-			if w == first {
-				a[0] = ^uint64(0) << (r.lo & 63)
-			}
-			if w+uint32(len(a))-1 == last {
-				end := (r.hi - 1) & 63
-				a[len(a)-1] &= ^uint64(0) >> (63 - end)
-			}
-			if !andAll(a, terms, w) {
-				continue
-			}
-			for i, m := range a {
-				for ; m != 0; m &= m - 1 {
-					dst = append(dst, (w+uint32(i))<<6|uint32(bits.TrailingZeros64(m)))
+// markRun sets the bits of a run's slots in s.
+func markRun(s []uint64, r run) {
+	first, last := r.lo>>6, (r.hi-1)>>6
+	lead, end := ^uint64(0)<<(r.lo&63), (r.hi-1)&63
+	tail := ^uint64(0) >> (63 - end)
+	if first == last {
+		s[first] |= lead & tail
+		return
+	}
+	s[first] |= lead
+	for w := first + 1; w < last; w++ {
+		s[w] = ^uint64(0)
+	}
+	s[last] |= tail
+}
+
+// sweep appends to dst, in order, every slot marked in the words lo to hi
+// of s that every term admits, and clears those words. It ANDs the terms
+// in the order given (the smallest first, by the caller), a word at a
+// time, and leaves a word as soon as nothing in it is left.
+func sweep(dst []uint32, s []uint64, lo, hi int, terms []term) []uint32 {
+	for w := lo; w <= hi; w++ {
+		m := s[w]
+		if m == 0 {
+			continue
+		}
+		s[w] = 0
+		for _, t := range terms {
+			if len(t) == 1 {
+				m &= t[0].words[w]
+			} else {
+				var u uint64
+				for _, b := range t {
+					u |= b.words[w]
 				}
+				m &= u
 			}
+			if m == 0 {
+				break
+			}
+		}
+		for ; m != 0; m &= m - 1 {
+			dst = append(dst, uint32(w)<<6|uint32(bits.TrailingZeros64(m)))
 		}
 	}
 	return dst
-}
-
-// andAll ANDs every term into a, the words from w on, and reports whether
-// any bit is left.
-func andAll(a []uint64, terms []term, w uint32) bool {
-	for _, t := range terms {
-		if !and(a, t, w) {
-			return false
-		}
-	}
-	return true
-}
-
-// and ANDs term t into a, the words from w on, and reports whether any bit
-// is left.
-func and(a []uint64, t term, w uint32) bool {
-	var any uint64
-	if len(t) == 1 {
-		src := t[0].words[w : int(w)+len(a)]
-		for i := range a {
-			a[i] &= src[i]
-			any |= a[i]
-		}
-		return any != 0
-	}
-	for i := range a {
-		var u uint64
-		for _, b := range t {
-			u |= b.words[int(w)+i]
-		}
-		a[i] &= u
-		any |= a[i]
-	}
-	return any != 0
 }

@@ -42,9 +42,10 @@ func TestRuns(t *testing.T) {
 	}
 }
 
-// TestIntersect: the slots of random runs that random terms admit, against
-// testing each slot bit by bit.
-func TestIntersect(t *testing.T) {
+// TestMarkSweep: the slots of random runs, long and short, that random
+// terms admit, against testing each slot bit by bit; and the marks are all
+// clear again after.
+func TestMarkSweep(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 4))
 	const slots = 5000
@@ -73,6 +74,9 @@ func TestIntersect(t *testing.T) {
 				rs.add(s)
 			}
 		}
+		for range r.IntN(200) {
+			rs.add(uint32(r.IntN(slots)))
+		}
 		var terms []term
 		for range 1 + r.IntN(4) {
 			tm := term{&sets[r.IntN(len(sets))]}
@@ -89,8 +93,17 @@ func TestIntersect(t *testing.T) {
 				}
 			}
 		}
-		if got := intersect(nil, rs, terms); !slices.Equal(got, want) {
+		marks := make([]uint64, (slots+63)/64)
+		lo, hi := len(marks), -1
+		for _, x := range rs {
+			markRun(marks, x)
+			lo, hi = min(lo, int(x.lo>>6)), max(hi, int((x.hi-1)>>6))
+		}
+		if got := sweep(nil, marks, lo, hi, terms); !slices.Equal(got, want) {
 			t.Fatalf("runs %v: %d slots, want %d", rs, len(got), len(want))
+		}
+		if slices.ContainsFunc(marks, func(w uint64) bool { return w != 0 }) {
+			t.Fatal("marks left after the sweep")
 		}
 	}
 }
