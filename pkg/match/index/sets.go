@@ -43,9 +43,8 @@ func (b *bitset) grow(n int) {
 // run is the slots lo to hi-1.
 type run struct{ lo, hi uint32 }
 
-// runs is a set of slots as sorted, disjoint runs, no two touching. The
-// bulk load gives the candidates of a grid cell consecutive slots, so a
-// cell is one run until candidates join, move or leave it one by one.
+// runs is a set of slots as sorted, disjoint runs, no two touching: the
+// slots a cell owns, a few runs a cell (see slots.go).
 type runs []run
 
 // find returns the index of the first run that ends after slot.
@@ -59,41 +58,32 @@ func (rs runs) find(slot uint32) int {
 	return i
 }
 
-func (rs *runs) add(slot uint32) {
+// addRun adds the slots of r, none of which are in rs yet.
+func (rs *runs) addRun(r run) {
 	s := *rs
-	i := s.find(slot)
+	i := s.find(r.lo)
+	joinsPrev, joinsNext := i > 0 && s[i-1].hi == r.lo, i < len(s) && s[i].lo == r.hi
 	switch {
-	case i < len(s) && s[i].lo <= slot: // already in
-	case i > 0 && s[i-1].hi == slot && i < len(s) && s[i].lo == slot+1:
+	case joinsPrev && joinsNext:
 		s[i-1].hi = s[i].hi
 		*rs = slices.Delete(s, i, i+1)
-	case i > 0 && s[i-1].hi == slot:
-		s[i-1].hi++
-	case i < len(s) && s[i].lo == slot+1:
-		s[i].lo--
+	case joinsPrev:
+		s[i-1].hi = r.hi
+	case joinsNext:
+		s[i].lo = r.lo
 	default:
-		*rs = slices.Insert(s, i, run{slot, slot + 1})
+		*rs = slices.Insert(s, i, r)
 	}
 }
 
-func (rs *runs) remove(slot uint32) {
-	s := *rs
-	i := s.find(slot)
-	if i == len(s) || s[i].lo > slot {
-		return
+// fit returns the index of the first run of at least n slots, or -1.
+func (rs runs) fit(n int) int {
+	for i, r := range rs {
+		if int(r.hi-r.lo) >= n {
+			return i
+		}
 	}
-	r := s[i]
-	switch {
-	case r.lo == slot && r.hi == slot+1:
-		*rs = slices.Delete(s, i, i+1)
-	case r.lo == slot:
-		s[i].lo++
-	case r.hi == slot+1:
-		s[i].hi--
-	default:
-		s[i].hi = slot
-		*rs = slices.Insert(s, i+1, run{slot + 1, r.hi})
-	}
+	return -1
 }
 
 // term is one rule's test as slots: the union of its sets (a degree in
