@@ -319,10 +319,11 @@ func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []H
 	case y > 0:
 		terms = append(terms, term{&b.yearsAtLeast[y]})
 	}
-	// The smallest first: most chunks of words are then left after one or
-	// two terms.
+	// The smallest first: most words are then left after one or two.
 	slices.SortFunc(terms, func(p, q term) int { return p.size() - q.size() })
 
+	// The candidates living near enough, and passing every rule but
+	// perhaps the exact distance.
 	marks, _ := ix.marks.Get().(*[]uint64)
 	if marks == nil || len(*marks) < b.words {
 		marks = new([]uint64)

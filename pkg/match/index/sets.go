@@ -44,7 +44,7 @@ func (b *bitset) grow(n int) {
 type run struct{ lo, hi uint32 }
 
 // runs is a set of slots as sorted, disjoint runs, no two touching: the
-// slots a cell owns, a few runs a cell (see slots.go).
+// slots a cell owns, a few runs a cell (see cell).
 type runs []run
 
 // find returns the index of the first run that ends after slot.
