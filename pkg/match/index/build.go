@@ -11,10 +11,9 @@ import (
 // Builder gathers candidates for a bulk load (a rebuild), so that the index
 // can give them slots in the order of where they live: those willing to
 // relocate first, then the others by radius class, grid cell (row by row)
-// and, within a cell, place. A grid cell's candidates then have
-// consecutive slots, one run, and the cells of a row follow one another:
-// a query reads a few runs of bitset words and records instead of slots
-// scattered at random.
+// and, within a cell, place. Each cell's candidates then take one run of
+// slots, and the cells of a row follow one another: a query reads a few runs
+// of bitset words and records instead of slots scattered about.
 type Builder struct {
 	recs []built
 }
@@ -68,9 +67,20 @@ func (ix *Index) Load(b *Builder) {
 	slices.SortStableFunc(b.recs, func(p, q built) int { return p.key.compare(q.key) })
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	ix.cb.reserve(len(ix.cands) + len(b.recs))
-	for i := range b.recs {
-		ix.place(b.recs[i].id, b.recs[i].x, b.recs[i].rev)
+	ix.cb.reserve(ix.cb.slots + len(b.recs))
+	ix.cands = slices.Grow(ix.cands, len(b.recs))
+	ix.candRevs = slices.Grow(ix.candRevs, len(b.recs))
+	for i := 0; i < len(b.recs); {
+		// The candidates of one home, each cell taking its slots in one run.
+		h := homeOf(&b.recs[i].x)
+		j := i + 1
+		for j < len(b.recs) && homeOf(&b.recs[j].x) == h {
+			j++
+		}
+		for k := i; k < j; k++ {
+			ix.place(b.recs[k].id, b.recs[k].x, b.recs[k].rev, j-k)
+		}
+		i = j
 	}
 	b.recs = nil
 }

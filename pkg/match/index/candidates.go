@@ -2,7 +2,6 @@ package index
 
 import (
 	"math"
-	"slices"
 
 	"github.com/clinjobs/clinjobs/pkg/geo"
 
@@ -165,16 +164,20 @@ type candidateSets struct {
 	// words is how long every bitset is.
 	words int
 
-	// relocating are the candidates willing to relocate, wherever they
+	// slots is how many slots there are, given out or not; spare are
+	// those no cell owns.
+	slots int
+	spare runs
+	// relocating holds the candidates willing to relocate, wherever they
 	// live; cells[class][cell] the others, by radius class and grid cell.
-	relocating runs
-	cells      [len(radiusClasses)]map[cellKey]*runs
+	relocating *cell
+	cells      [len(radiusClasses)]map[cellKey]*cell
 }
 
 func newCandidateSets() *candidateSets {
-	b := &candidateSets{}
+	b := &candidateSets{relocating: &cell{}}
 	for i := range b.cells {
-		b.cells[i] = map[cellKey]*runs{}
+		b.cells[i] = map[cellKey]*cell{}
 	}
 	return b
 }
@@ -251,85 +254,61 @@ func (b *candidateSets) each(x *cand, f func(*bitset)) {
 	}
 }
 
-// reserve makes every bitset long enough for n slots.
+// reserve makes every bitset long enough for n slots, by an eighth more
+// than before at least, not a word at a time.
 func (b *candidateSets) reserve(n int) {
 	if words := (n + 63) / 64; words > b.words {
-		b.words = words
-		b.all(func(s *bitset) { s.grow(words) })
+		b.words = max(words, b.words+b.words/8)
+		b.all(func(s *bitset) { s.grow(b.words) })
 	}
 }
 
+// add puts the candidate with record x in the sets of the rules they meet.
 func (b *candidateSets) add(slot uint32, x *cand) {
-	if int(slot>>6) >= b.words {
-		// By an eighth at least, not a word at a time.
-		b.reserve(max(int(slot)+1, 64*(b.words+b.words/8)))
-	}
 	b.each(x, func(s *bitset) { s.add(slot) })
-	if x.flags&flagRelocate != 0 {
-		b.relocating.add(slot)
-		return
-	}
-	key := cellOf(x.lat, x.lon, x.class)
-	rs := b.cells[x.class][key]
-	if rs == nil {
-		rs = &runs{}
-		b.cells[x.class][key] = rs
-	}
-	rs.add(slot)
 }
 
+// remove takes them out again.
 func (b *candidateSets) remove(slot uint32, x *cand) {
 	b.each(x, func(s *bitset) { s.remove(slot) })
-	if x.flags&flagRelocate != 0 {
-		b.relocating.remove(slot)
-		return
-	}
-	key := cellOf(x.lat, x.lon, x.class)
-	if rs := b.cells[x.class][key]; rs != nil {
-		rs.remove(slot)
-		if len(*rs) == 0 {
-			delete(b.cells[x.class], key)
-		}
-	}
 }
 
-// near returns the runs of the candidates who may live near enough to a
-// site for their radius class, and of those willing to relocate, in which
-// runs that meet are joined, for fewer words read twice.
-func (b *candidateSets) near(lat, lon float64) runs {
-	near := slices.Clone(b.relocating)
-	add := func(rs runs) {
+// markNear marks in s the slots of the cells of the candidates who may live
+// near enough to a site for their radius class, and of those willing to
+// relocate, and returns the first and last words it marked (lo > hi: none).
+// Free slots are marked too: they are in no rule's set.
+func (b *candidateSets) markNear(lat, lon float64, s []uint64) (lo, hi int) {
+	lo, hi = len(s), -1
+	mark := func(rs runs) {
 		for _, r := range rs {
-			if n := len(near); n > 0 && near[n-1].hi == r.lo {
-				near[n-1].hi = r.hi
-			} else {
-				near = append(near, r)
-			}
+			markRun(s, r)
+			lo, hi = min(lo, int(r.lo>>6)), max(hi, int((r.hi-1)>>6))
 		}
 	}
+	mark(b.relocating.owned)
 	for class := range radiusClasses {
 		cells := b.cells[class]
 		if len(cells) == 0 {
 			continue
 		}
-		lo, hi, bounded := block(lat, lon, uint8(class))
-		rows, cols := int64(hi.lat)-int64(lo.lat)+1, int64(hi.lon)-int64(lo.lon)+1
+		from, to, bounded := block(lat, lon, uint8(class))
+		rows, cols := int64(to.lat)-int64(from.lat)+1, int64(to.lon)-int64(from.lon)+1
 		if !bounded || rows*cols > int64(len(cells)) {
 			// Fewer cells than the block has: look at each.
-			for key, rs := range cells {
-				if !bounded || key.lat >= lo.lat && key.lat <= hi.lat && key.lon >= lo.lon && key.lon <= hi.lon {
-					add(*rs)
+			for key, c := range cells {
+				if !bounded || key.lat >= from.lat && key.lat <= to.lat && key.lon >= from.lon && key.lon <= to.lon {
+					mark(c.owned)
 				}
 			}
 			continue
 		}
-		for row := lo.lat; row <= hi.lat; row++ {
-			for col := lo.lon; col <= hi.lon; col++ {
-				if rs, ok := cells[cellKey{row, col}]; ok {
-					add(*rs)
+		for row := from.lat; row <= to.lat; row++ {
+			for col := from.lon; col <= to.lon; col++ {
+				if c, ok := cells[cellKey{row, col}]; ok {
+					mark(c.owned)
 				}
 			}
 		}
 	}
-	return near
+	return lo, hi
 }

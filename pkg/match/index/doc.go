@@ -26,30 +26,36 @@
 // Space is handled by radius class. A candidate whose travel radius is at
 // most R (classes from 2 km to 1000 km, at the radii people choose most
 // often) sits in one cell of that class's grid, whose cells are about R/2
-// across. Every home within R of a site lies in the block of cells that a
-// disk of radius R around it touches, bounded exactly from the haversine
-// formula: some 5 × 5 cells, about twice the disk's area. A cell holds its
-// candidates' slots as runs of consecutive slots, and the bulk load
-// ([Builder]) numbers candidates cell by cell, row by row, so that a cell is
-// one run until candidates join, move or leave it one at a time, and the
-// cells of a row follow one another. The candidates willing to relocate are
-// a run of their own, in no cell. Homes and sites are in the UK, where
+// across; the candidates willing to relocate are a cell of their own. Every
+// home within R of a site lies in the block of cells that a disk of radius R
+// around it touches, bounded exactly from the haversine formula: some 5 × 5
+// cells, about twice the disk's area. Homes and sites are in the UK, where
 // longitudes do not wrap round.
 //
-// A vacancy's query takes the runs of the cells in the block around its site
-// in each class's grid, and the relocating candidates' runs, and ANDs the
-// rules' bitsets over just those slots, 64 at a time, the smallest set
-// first, leaving a stretch of words as soon as nothing in it is left: no set
-// is built, and the work is a few thousand words, not the hundred thousand
-// candidates living nearby. The candidates left pass every rule but perhaps
-// the exact distance. Their records are read 256 at a time: a short loop
-// first, in which many records come from memory at once, rules out by a
-// bound without trigonometry most of those beyond their radius; then the
-// others, their records in the cache, get the exact distance (Taylor series
-// of the haversine formula's sines and arcsine, falling back to the
-// library's functions where the rounding to 0.1 km could go either way, so
-// the tenths are always the rules') and a score from the compact record,
-// through [match.Fit], the one scoring formula.
+// Slots are given out by cell: a cell owns runs of consecutive slots, its
+// candidates' and some free ones, and a candidate joining or moving into a
+// cell takes one of its free slots, the cell growing by a quarter, in one
+// run, when it has none; a candidate leaving frees their slot for the next
+// to join; a cell left empty gives its runs back for others to grow into.
+// However candidates come, one at a time or in a bulk load, a cell is then a
+// few runs. The bulk load ([Builder]) also takes the cells row by row, so
+// that the cells of a row follow one another.
+//
+// A vacancy's query marks the slots of the runs of the cells in the block
+// around its site in each class's grid, and of the relocating candidates, in
+// a bitset over all slots kept for queries to reuse, a word of 64 slots at a
+// time for a long run. It then sweeps the marked words, ANDing the rules'
+// bitsets into each, the smallest set first, and leaving a word as soon as
+// nothing in it is left: no set is built, and the work is a few thousand
+// words, not the hundred thousand candidates living nearby. The candidates
+// left pass every rule but perhaps the exact distance. Their records are
+// read 256 at a time: a short loop first, in which many records come from
+// memory at once, rules out by a bound without trigonometry most of those
+// beyond their radius; then the others, their records in the cache, get the
+// exact distance (Taylor series of the haversine formula's sines and
+// arcsine, falling back to the library's functions where the rounding to 0.1
+// km could go either way, so the tenths are always the rules') and a score
+// from the compact record, through [match.Fit], the one scoring formula.
 //
 // Vacancies. Open vacancies (tens of thousands at most) are indexed the
 // other way round: Roaring bitmaps of the vacancies of each role family,

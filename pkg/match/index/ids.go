@@ -99,6 +99,14 @@ func (t *slotTable) put(id string, slot uint32, idOf func(uint32) string) {
 	t.n++
 }
 
+// set records that id, in the table, now has slot; idOf must still give
+// id for its old slot.
+func (t *slotTable) set(id string, slot uint32, idOf func(uint32) string) {
+	if i, ok := t.find(id, idOf); ok {
+		t.entries[i] = t.entries[i]&^(1<<32-1) | uint64(slot+1)
+	}
+}
+
 // remove takes id out of the table, if it is in it, moving later entries
 // of the same probe sequence back so that no lookup stops short of them.
 func (t *slotTable) remove(id string, idOf func(uint32) string) {

@@ -35,8 +35,10 @@ type Index struct {
 	candRevs []uint64
 	candIDs  *idStore
 	candSlot slotTable
-	candFree []uint32
 	cb       *candidateSets
+	// marks are bitsets over the slots (*[]uint64) for queries to mark
+	// the slots near a site in; each comes back all zero.
+	marks sync.Pool
 
 	vacs     []vac
 	vacProto []*eventsv1.Vacancy
@@ -55,40 +57,52 @@ func New() *Index {
 func (ix *Index) PutCandidate(c *eventsv1.Candidate, rev uint64) bool {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	return ix.place(c.GetId(), compactCandidate(c), rev)
+	return ix.place(c.GetId(), compactCandidate(c), rev, 1)
 }
 
 // candID returns the id of the candidate in a slot.
 func (ix *Index) candID(slot uint32) string { return ix.candIDs.get(ix.cands[slot].id) }
 
-// place puts a candidate at revision rev in its slot (the one it had, a
-// free one or a new one) unless the index holds a later revision of them,
-// and reports whether it did. ix.mu is held.
-func (ix *Index) place(id string, x cand, rev uint64) bool {
+// place puts a candidate at revision rev in a slot of their home's cell
+// (the one they had if they stay there) unless the index holds a later
+// revision of them, and reports whether it did; want is how many
+// candidates a bulk load is about to place in that home. ix.mu is held.
+func (ix *Index) place(id string, x cand, rev uint64, want int) bool {
 	slot, ok := ix.candSlot.get(id, ix.candID)
+	h := homeOf(&x)
 	switch {
 	case ok && ix.candRevs[slot] > rev:
 		return false
 	case ok:
 		ix.cb.remove(slot, &ix.cands[slot])
 		x.id = ix.cands[slot].id
-	case len(ix.candFree) > 0:
-		slot = ix.candFree[len(ix.candFree)-1]
-		ix.candFree = ix.candFree[:len(ix.candFree)-1]
+		if was := homeOf(&ix.cands[slot]); was != h {
+			// Moved: to a slot of the new home.
+			moved := ix.claim(h, want)
+			ix.candSlot.set(id, moved, ix.candID)
+			ix.cands[slot], ix.candRevs[slot] = cand{}, 0
+			ix.cb.release(was, slot)
+			slot = moved
+		}
 	default:
-		slot = uint32(len(ix.cands))
-		ix.cands = append(ix.cands, cand{})
-		ix.candRevs = append(ix.candRevs, 0)
-	}
-	if !ok {
 		x.id = ix.candIDs.add(id)
-	}
-	ix.cands[slot], ix.candRevs[slot] = x, rev
-	if !ok {
+		slot = ix.claim(h, want)
 		ix.candSlot.put(id, slot, ix.candID)
 	}
+	ix.cands[slot], ix.candRevs[slot] = x, rev
 	ix.cb.add(slot, &ix.cands[slot])
 	return true
+}
+
+// claim returns a free slot of a home's cell, the records growing with
+// the slots. ix.mu is held.
+func (ix *Index) claim(h home, want int) uint32 {
+	slot := ix.cb.claim(h, want)
+	if n := ix.cb.slots; n > len(ix.cands) {
+		ix.cands = append(ix.cands, make([]cand, n-len(ix.cands))...)
+		ix.candRevs = append(ix.candRevs, make([]uint64, n-len(ix.candRevs))...)
+	}
+	return slot
 }
 
 // RemoveCandidate forgets a candidate and reports whether it was known.
@@ -99,11 +113,13 @@ func (ix *Index) RemoveCandidate(id string) bool {
 	if !ok {
 		return false
 	}
-	ix.cb.remove(slot, &ix.cands[slot])
+	x := &ix.cands[slot]
+	ix.cb.remove(slot, x)
 	ix.candSlot.remove(id, ix.candID)
-	compact := ix.candIDs.drop(ix.cands[slot].id)
+	compact := ix.candIDs.drop(x.id)
+	h := homeOf(x)
 	ix.cands[slot], ix.candRevs[slot] = cand{}, 0
-	ix.candFree = append(ix.candFree, slot)
+	ix.cb.release(h, slot)
 	if compact {
 		ix.compactIDs()
 	}
@@ -303,11 +319,19 @@ func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []H
 	case y > 0:
 		terms = append(terms, term{&b.yearsAtLeast[y]})
 	}
-	// The smallest first: most chunks of words are then left after one or
-	// two terms.
+	// The smallest first: most words are then left after one or two.
 	slices.SortFunc(terms, func(p, q term) int { return p.size() - q.size() })
 
-	slots := intersect(nil, b.near(x.lat, x.lon), terms)
+	// The candidates living near enough, and passing every rule but
+	// perhaps the exact distance.
+	marks, _ := ix.marks.Get().(*[]uint64)
+	if marks == nil || len(*marks) < b.words {
+		marks = new([]uint64)
+		*marks = make([]uint64, b.words)
+	}
+	lo, hi := b.markNear(x.lat, x.lon, *marks)
+	slots := sweep(nil, *marks, lo, hi, terms)
+	ix.marks.Put(marks)
 	// In batches, first the tests that need only the record, in a loop
 	// short enough for the processor to have many records on their way
 	// from memory at once; then the exact distance and the score of those

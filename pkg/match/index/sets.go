@@ -43,9 +43,8 @@ func (b *bitset) grow(n int) {
 // run is the slots lo to hi-1.
 type run struct{ lo, hi uint32 }
 
-// runs is a set of slots as sorted, disjoint runs, no two touching. The
-// bulk load gives the candidates of a grid cell consecutive slots, so a
-// cell is one run until candidates join, move or leave it one by one.
+// runs is a set of slots as sorted, disjoint runs, no two touching: the
+// slots a cell owns, a few runs a cell (see cell).
 type runs []run
 
 // find returns the index of the first run that ends after slot.
@@ -59,41 +58,32 @@ func (rs runs) find(slot uint32) int {
 	return i
 }
 
-func (rs *runs) add(slot uint32) {
+// addRun adds the slots of r, none of which are in rs yet.
+func (rs *runs) addRun(r run) {
 	s := *rs
-	i := s.find(slot)
+	i := s.find(r.lo)
+	joinsPrev, joinsNext := i > 0 && s[i-1].hi == r.lo, i < len(s) && s[i].lo == r.hi
 	switch {
-	case i < len(s) && s[i].lo <= slot: // already in
-	case i > 0 && s[i-1].hi == slot && i < len(s) && s[i].lo == slot+1:
+	case joinsPrev && joinsNext:
 		s[i-1].hi = s[i].hi
 		*rs = slices.Delete(s, i, i+1)
-	case i > 0 && s[i-1].hi == slot:
-		s[i-1].hi++
-	case i < len(s) && s[i].lo == slot+1:
-		s[i].lo--
+	case joinsPrev:
+		s[i-1].hi = r.hi
+	case joinsNext:
+		s[i].lo = r.lo
 	default:
-		*rs = slices.Insert(s, i, run{slot, slot + 1})
+		*rs = slices.Insert(s, i, r)
 	}
 }
 
-func (rs *runs) remove(slot uint32) {
-	s := *rs
-	i := s.find(slot)
-	if i == len(s) || s[i].lo > slot {
-		return
+// fit returns the index of the first run of at least n slots, or -1.
+func (rs runs) fit(n int) int {
+	for i, r := range rs {
+		if int(r.hi-r.lo) >= n {
+			return i
+		}
 	}
-	r := s[i]
-	switch {
-	case r.lo == slot && r.hi == slot+1:
-		*rs = slices.Delete(s, i, i+1)
-	case r.lo == slot:
-		s[i].lo++
-	case r.hi == slot+1:
-		s[i].hi--
-	default:
-		s[i].hi = slot
-		*rs = slices.Insert(s, i+1, run{slot + 1, r.hi})
-	}
+	return -1
 }
 
 // term is one rule's test as slots: the union of its sets (a degree in
@@ -109,71 +99,50 @@ func (t term) size() int {
 	return n
 }
 
-// intersect appends to dst every slot in rs that every term admits, in
-// order. It works a chunk of words at a time, the terms in the order given
-// (the smallest first, by the caller), and leaves a chunk as soon as
-// nothing in it is left.
-func intersect(dst []uint32, rs runs, terms []term) []uint32 {
-	const chunk = 32
-	var acc [chunk]uint64
-	for _, r := range rs {
-		first, last := r.lo>>6, (r.hi-1)>>6
-		for w := first; w <= last; w += chunk {
-			a := acc[:min(chunk, last-w+1)]
-			for i := range a {
-				a[i] = ^uint64(0)
-			}
-			// The run's ends within its first and last words.
-			if w == first {
-				a[0] = ^uint64(0) << (r.lo & 63)
-			}
-			if w+uint32(len(a))-1 == last {
-				end := (r.hi - 1) & 63
-				a[len(a)-1] &= ^uint64(0) >> (63 - end)
-			}
-			if !andAll(a, terms, w) {
-				continue
-			}
-			for i, m := range a {
-				for ; m != 0; m &= m - 1 {
-					dst = append(dst, (w+uint32(i))<<6|uint32(bits.TrailingZeros64(m)))
+// markRun sets the bits of a run's slots in s.
+func markRun(s []uint64, r run) {
+	first, last := r.lo>>6, (r.hi-1)>>6
+	lead, end := ^uint64(0)<<(r.lo&63), (r.hi-1)&63
+	tail := ^uint64(0) >> (63 - end)
+	if first == last {
+		s[first] |= lead & tail
+		return
+	}
+	s[first] |= lead
+	for w := first + 1; w < last; w++ {
+		s[w] = ^uint64(0)
+	}
+	s[last] |= tail
+}
+
+// sweep appends to dst, in order, every slot marked in the words lo to hi
+// of s that every term admits, and clears those words. It ANDs the terms
+// in the order given (the smallest first, by the caller), a word at a
+// time, and leaves a word as soon as nothing in it is left.
+func sweep(dst []uint32, s []uint64, lo, hi int, terms []term) []uint32 {
+	for w := lo; w <= hi; w++ {
+		m := s[w]
+		if m == 0 {
+			continue
+		}
+		s[w] = 0
+		for _, t := range terms {
+			if len(t) == 1 {
+				m &= t[0].words[w]
+			} else {
+				var u uint64
+				for _, b := range t {
+					u |= b.words[w]
 				}
+				m &= u
 			}
+			if m == 0 {
+				break
+			}
+		}
+		for ; m != 0; m &= m - 1 {
+			dst = append(dst, uint32(w)<<6|uint32(bits.TrailingZeros64(m)))
 		}
 	}
 	return dst
-}
-
-// andAll ANDs every term into a, the words from w on, and reports whether
-// any bit is left.
-func andAll(a []uint64, terms []term, w uint32) bool {
-	for _, t := range terms {
-		if !and(a, t, w) {
-			return false
-		}
-	}
-	return true
-}
-
-// and ANDs term t into a, the words from w on, and reports whether any bit
-// is left.
-func and(a []uint64, t term, w uint32) bool {
-	var any uint64
-	if len(t) == 1 {
-		src := t[0].words[w : int(w)+len(a)]
-		for i := range a {
-			a[i] &= src[i]
-			any |= a[i]
-		}
-		return any != 0
-	}
-	for i := range a {
-		var u uint64
-		for _, b := range t {
-			u |= b.words[int(w)+i]
-		}
-		a[i] &= u
-		any |= a[i]
-	}
-	return any != 0
 }

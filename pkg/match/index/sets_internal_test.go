@@ -6,45 +6,57 @@ import (
 	"testing"
 )
 
-// TestRuns: runs hold the same slots as a plain set through random adds
-// and removes, as sorted, disjoint runs, no two touching.
+// TestRuns: runs hold the same slots as a plain set as disjoint runs are
+// added at random, stay sorted, disjoint and apart, and fit finds the
+// first run long enough.
 func TestRuns(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
 	var rs runs
-	want := map[uint32]bool{}
-	for i := range 20000 {
-		slot := uint32(r.IntN(300))
-		if r.IntN(3) == 0 {
-			rs.remove(slot)
-			delete(want, slot)
-		} else {
-			rs.add(slot)
-			want[slot] = true
+	in := make([]bool, 5000)
+	for step := range 2000 {
+		lo := r.IntN(len(in))
+		hi := min(len(in), lo+1+r.IntN(20))
+		if slices.Contains(in[lo:hi], true) {
+			continue
 		}
-		var got []uint32
+		rs.addRun(run{uint32(lo), uint32(hi)})
+		for s := lo; s < hi; s++ {
+			in[s] = true
+		}
+		if !slices.Equal(rs, runsOf(in)) {
+			t.Fatalf("step %d: runs %v", step, rs)
+		}
+	}
+	for n := 1; n < 30; n++ {
+		i := rs.fit(n)
 		for j, x := range rs {
-			if x.lo >= x.hi || j > 0 && rs[j-1].hi >= x.lo {
-				t.Fatalf("step %d: runs %v", i, rs)
-			}
-			for s := x.lo; s < x.hi; s++ {
-				got = append(got, s)
-			}
-		}
-		if len(got) != len(want) {
-			t.Fatalf("step %d: runs hold %d slots, want %d", i, len(got), len(want))
-		}
-		for _, s := range got {
-			if !want[s] {
-				t.Fatalf("step %d: runs hold %d", i, s)
+			if long := int(x.hi-x.lo) >= n; long && (i < 0 || j < i) || j == i && !long {
+				t.Fatalf("fit(%d) = %d in %v", n, i, rs)
 			}
 		}
 	}
 }
 
-// TestIntersect: the slots of random runs that random terms admit, against
-// testing each slot bit by bit.
-func TestIntersect(t *testing.T) {
+// runsOf returns the runs of the slots set in a plain set.
+func runsOf(in []bool) runs {
+	var rs runs
+	for s, ok := range in {
+		switch {
+		case !ok:
+		case len(rs) > 0 && rs[len(rs)-1].hi == uint32(s):
+			rs[len(rs)-1].hi++
+		default:
+			rs = append(rs, run{uint32(s), uint32(s) + 1})
+		}
+	}
+	return rs
+}
+
+// TestMarkSweep: the slots of random runs, long and short, that random
+// terms admit, against testing each slot bit by bit; and the marks are all
+// clear again after.
+func TestMarkSweep(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 4))
 	const slots = 5000
@@ -66,13 +78,17 @@ func TestIntersect(t *testing.T) {
 		return false
 	}
 	for range 300 {
-		var rs runs
+		in := make([]bool, slots)
 		for range r.IntN(20) {
-			lo := uint32(r.IntN(slots))
-			for s := lo; s < min(slots, lo+uint32(r.IntN(3000))); s++ {
-				rs.add(s)
+			lo := r.IntN(slots)
+			for s := lo; s < min(slots, lo+r.IntN(3000)); s++ {
+				in[s] = true
 			}
 		}
+		for range r.IntN(200) {
+			in[r.IntN(slots)] = true
+		}
+		rs := runsOf(in)
 		var terms []term
 		for range 1 + r.IntN(4) {
 			tm := term{&sets[r.IntN(len(sets))]}
@@ -89,8 +105,17 @@ func TestIntersect(t *testing.T) {
 				}
 			}
 		}
-		if got := intersect(nil, rs, terms); !slices.Equal(got, want) {
+		marks := make([]uint64, (slots+63)/64)
+		lo, hi := len(marks), -1
+		for _, x := range rs {
+			markRun(marks, x)
+			lo, hi = min(lo, int(x.lo>>6)), max(hi, int((x.hi-1)>>6))
+		}
+		if got := sweep(nil, marks, lo, hi, terms); !slices.Equal(got, want) {
 			t.Fatalf("runs %v: %d slots, want %d", rs, len(got), len(want))
+		}
+		if slices.ContainsFunc(marks, func(w uint64) bool { return w != 0 }) {
+			t.Fatal("marks left after the sweep")
 		}
 	}
 }
