@@ -120,13 +120,9 @@ func (s *Service) matches(ctx context.Context, cand *eventsv1.Candidate, offset,
 // cache to the owner, whose writes it would otherwise race.
 func (s *Service) fromIndex(ctx context.Context, cand *eventsv1.Candidate, recache bool) []match.Ranked {
 	v, _, _ := s.misses.Do(cand.GetId(), func() (any, error) {
-		hits := s.index.MatchCandidate(cand, s.now())
-		ranked := make([]match.Ranked, len(hits))
-		for i, h := range hits {
-			ranked[i] = h.Ranked()
-		}
+		ranked := rankedOf(s.index.MatchCandidate(cand, s.now()))
 		if recache && s.cfg.Partitions.Owns(partition.Of(cand.GetId())) {
-			if err := s.cache.PutCandidate(ctx, cand.GetId(), ranked); err != nil {
+			if err := s.putCandidate(ctx, cand, ranked); err != nil {
 				s.cacheWrite(ctx, "recache a candidate's matches", err)
 			}
 		}

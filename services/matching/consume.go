@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -230,12 +231,37 @@ func (s *Service) onCandidate(ctx context.Context, msg jetstream.Msg) error {
 	if err := s.announce(ctx, fresh, now); err != nil {
 		return err
 	}
+	s.cacheWrite(ctx, "cache a candidate's matches", s.putCandidate(ctx, c, rankedOf(hits)))
+	return nil
+}
+
+// putCandidate caches a candidate's list computed from the index, then
+// computes it again and, if it changed, writes it again. A vacancy indexed
+// while the list was being computed adds itself only to a list already
+// cached, and this write may have replaced that list with one made before
+// it: looking after the write sees every vacancy indexed before it, so the
+// cached list never stays without one. (A candidate and a vacancy changed
+// at the same moment left the candidate's cached list without the vacancy.)
+func (s *Service) putCandidate(ctx context.Context, c *eventsv1.Candidate, ranked []match.Ranked) error {
+	for range 3 {
+		if err := s.cache.PutCandidate(ctx, c.GetId(), ranked); err != nil {
+			return err
+		}
+		again := rankedOf(s.index.MatchCandidate(c, s.now()))
+		if slices.EqualFunc(again, ranked, func(a, b match.Ranked) bool { return a.ID == b.ID }) {
+			return nil
+		}
+		ranked = again
+	}
+	return nil
+}
+
+func rankedOf(hits []index.Hit) []match.Ranked {
 	ranked := make([]match.Ranked, len(hits))
 	for i, h := range hits {
 		ranked[i] = h.Ranked()
 	}
-	s.cacheWrite(ctx, "cache a candidate's matches", s.cache.PutCandidate(ctx, id, ranked))
-	return nil
+	return ranked
 }
 
 // pair is a candidate and a vacancy that match.
