@@ -1,7 +1,6 @@
 package dashboard_test
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"net/url"
@@ -22,18 +21,7 @@ import (
 // string, bytes, a reader (sent without a length) or a value to encode.
 func (f *fixture) send(t *testing.T, method, path, authorization string, body any, header map[string]string) (int, http.Header, []byte) {
 	t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	case []byte:
-		r = bytes.NewReader(b)
-	case io.Reader:
-		r = b
-	default:
-		r = bytes.NewReader(httpservertest.Encode(t, b))
-	}
+	r := httpservertest.Body(t, body)
 	req, _ := http.NewRequest(method, f.srv.URL+path, r)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")

@@ -1,7 +1,6 @@
 package ingest_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/clinjobs/clinjobs/pkg/httpserver/httpservertest"
 	"github.com/clinjobs/clinjobs/pkg/logging"
 	"github.com/clinjobs/clinjobs/pkg/natstest"
 	"github.com/clinjobs/clinjobs/pkg/openapi/openapitest"
@@ -128,23 +128,8 @@ func (a answer) want(t *testing.T, status int) answer {
 // say how much it will send.
 func (f *fixture) do(method, path, bearer string, body any, header map[string]string) answer {
 	f.t.Helper()
-	var rd io.Reader
+	rd := httpservertest.Body(f.t, body)
 	ct := "application/json"
-	switch b := body.(type) {
-	case nil:
-	case []byte:
-		rd = bytes.NewReader(b)
-	case string:
-		rd = bytes.NewReader([]byte(b))
-	case io.Reader:
-		rd = b
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		rd = bytes.NewReader(data)
-	}
 	req, _ := http.NewRequest(method, f.srv.URL+path, rd)
 	if body != nil {
 		req.Header.Set("Content-Type", ct)

@@ -1,7 +1,6 @@
 package notification_test
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -32,18 +31,7 @@ import (
 // reader sent without a length) or encoded (any other value).
 func (h *harness) send(method, path, token string, body any, header map[string]string) (int, http.Header, []byte) {
 	h.t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	case []byte:
-		r = bytes.NewReader(b)
-	case io.Reader:
-		r = b
-	default:
-		r = bytes.NewReader(httpservertest.Encode(h.t, b))
-	}
+	r := httpservertest.Body(h.t, body)
 	req, _ := http.NewRequestWithContext(h.t.Context(), method, h.api.URL+path, r)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")

@@ -7,6 +7,7 @@ package httpservertest
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -113,6 +114,26 @@ func Encode(t testing.TB, v any) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// Body returns what a test request sends: a string or bytes as they are,
+// a reader as it is (sent without a length, chunked, as a client that does
+// not say how much it will send), nil as no body, any other value encoded
+// as JSON.
+func Body(t testing.TB, body any) io.Reader {
+	t.Helper()
+	switch b := body.(type) {
+	case nil:
+		return nil
+	case string:
+		return strings.NewReader(b)
+	case []byte:
+		return bytes.NewReader(b)
+	case io.Reader:
+		return b
+	default:
+		return bytes.NewReader(Encode(t, b))
+	}
 }
 
 // WithField returns a copy of doc with the value at path (dotted) set;

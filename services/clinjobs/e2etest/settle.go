@@ -37,7 +37,8 @@ func Pending(ctx context.Context, js jetstream.JetStream) (map[string]string, er
 }
 
 // Settled waits until no durable consumer of the server at natsURL has work
-// left, and fails t after timeout.
+// left, logging what is left whenever that changes, and fails t after
+// timeout.
 func Settled(t testing.TB, natsURL string, timeout time.Duration) {
 	t.Helper()
 	nc, err := nats.Connect(natsURL)
@@ -49,13 +50,22 @@ func Settled(t testing.TB, natsURL string, timeout time.Duration) {
 	if err != nil {
 		t.Fatalf("settle: %v", err)
 	}
+	last := ""
 	Eventually(t, timeout, func() (bool, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		left, err := Pending(ctx, js)
+		now := fmt.Sprint(left)
 		if err != nil {
-			return false, err.Error()
+			now = err.Error()
 		}
-		return len(left) == 0, fmt.Sprint(left)
+		if err == nil && len(left) == 0 {
+			return true, ""
+		}
+		if now != last {
+			t.Logf("waiting for %s", now)
+			last = now
+		}
+		return false, now
 	})
 }

@@ -15,9 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/clinjobs/clinjobs/pkg/testwait"
 	"github.com/clinjobs/clinjobs/services/clinjobs/e2etest"
 )
@@ -251,7 +248,7 @@ func runScenario(t *testing.T, st *stack, rcv *e2etest.Receiver, n int, name str
 	settleStart := time.Now()
 	// What has not come in four minutes is counted lost, not failed here.
 	testwait.For(4*time.Minute, func() bool { return len(rcv.Alerts())-before >= r.Expected })
-	settle(t, st.anyNATS(ctx), name, 3*time.Minute)
+	e2etest.Settled(t, st.anyNATS(ctx), 3*time.Minute)
 	r.Settle = time.Since(settleStart).Seconds()
 	want := map[string]bool{}
 	for _, id := range accepted {
@@ -289,40 +286,6 @@ func runScenario(t *testing.T, st *stack, rcv *e2etest.Receiver, n int, name str
 	}
 	r.Lost = r.Expected - r.Delivered
 	return r
-}
-
-// settle waits until no consumer has work left, saying what it waits for
-// whenever that changes, and fails t after timeout.
-func settle(t *testing.T, natsURL, scenario string, timeout time.Duration) {
-	t.Helper()
-	nc, err := nats.Connect(natsURL)
-	if err != nil {
-		t.Fatalf("settle: %v", err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatalf("settle: %v", err)
-	}
-	last := ""
-	deadline := time.Now().Add(timeout)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		left, err := e2etest.Pending(ctx, js)
-		cancel()
-		if err == nil && len(left) == 0 {
-			return
-		}
-		now := fmt.Sprint(left, err)
-		if now != last {
-			t.Logf("%s: waiting for %s", scenario, now)
-			last = now
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not settled after %s: %s", scenario, timeout, now)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
 }
 
 func isClosed(c chan struct{}) bool {
