@@ -111,3 +111,38 @@ func (s Set) Subjects(prefix string) []string {
 	}
 	return out
 }
+
+// OfReplica returns the partitions that replica ordinal of replicas owns
+// when they share the partitions out in contiguous runs: replica r owns
+// r*Count/replicas up to (r+1)*Count/replicas, so every partition has
+// exactly one owner and shares differ by at most one partition. This is
+// how a StatefulSet's ordinals map to partitions without a hand-kept list.
+// replicas runs from 1 to Count.
+func OfReplica(ordinal, replicas int) (Set, error) {
+	if replicas < 1 || replicas > Count {
+		return nil, fmt.Errorf("replicas %d: want 1 to %d (there are %d partitions)", replicas, Count, Count)
+	}
+	if ordinal < 0 || ordinal >= replicas {
+		return nil, fmt.Errorf("ordinal %d: want 0 to %d for %d replicas", ordinal, replicas-1, replicas)
+	}
+	var s Set
+	for p := ordinal * Count / replicas; p < (ordinal+1)*Count/replicas; p++ {
+		s = append(s, p)
+	}
+	return s, nil
+}
+
+// Ordinal reads a replica's ordinal: a number such as "3", or a
+// StatefulSet pod name whose last dash-separated part is the ordinal, such
+// as "clinjobs-matching-3" (the pod's hostname).
+func Ordinal(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '-'); i >= 0 {
+		s = s[i+1:]
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("ordinal %q: want a number or a name ending in -<number>", s)
+	}
+	return n, nil
+}

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -65,12 +66,13 @@ type Config struct {
 	Workers int
 }
 
-// ConfigFromEnv reads HTTP_ADDR, MATCHING_PARTITIONS, TRUSTED_PROXIES,
-// MATCHING_WORKERS and the NATS and Redis settings.
+// ConfigFromEnv reads HTTP_ADDR, MATCHING_PARTITIONS (or MATCHING_ORDINAL
+// and MATCHING_REPLICAS), TRUSTED_PROXIES, MATCHING_WORKERS and the NATS and
+// Redis settings.
 func ConfigFromEnv(r *config.Reader) (Config, error) {
-	parts, err := partition.Parse(r.String("MATCHING_PARTITIONS", ""))
+	parts, err := partitionsFromEnv(r)
 	if err != nil {
-		return Config{}, fmt.Errorf("MATCHING_PARTITIONS: %w", err)
+		return Config{}, err
 	}
 	return Config{
 		HTTPAddr:       r.String("HTTP_ADDR", ":8081"),
@@ -80,6 +82,44 @@ func ConfigFromEnv(r *config.Reader) (Config, error) {
 		TrustedProxies: r.List("TRUSTED_PROXIES", nil),
 		Workers:        r.Int("MATCHING_WORKERS", 8),
 	}, nil
+}
+
+// partitionsFromEnv reads the partitions this replica owns: listed in
+// MATCHING_PARTITIONS, or derived from MATCHING_ORDINAL (a number, or a
+// StatefulSet pod name such as clinjobs-matching-2) and MATCHING_REPLICAS,
+// so that a StatefulSet's pods share the partitions out by ordinal
+// (partition.OfReplica) without a hand-kept list. Setting both ways is
+// refused: which one wins would be a guess.
+func partitionsFromEnv(r *config.Reader) (partition.Set, error) {
+	listed := r.String("MATCHING_PARTITIONS", "")
+	ordinal := r.String("MATCHING_ORDINAL", "")
+	replicas := r.String("MATCHING_REPLICAS", "")
+	if ordinal == "" && replicas == "" {
+		parts, err := partition.Parse(listed)
+		if err != nil {
+			return nil, fmt.Errorf("MATCHING_PARTITIONS: %w", err)
+		}
+		return parts, nil
+	}
+	if listed != "" {
+		return nil, errors.New("MATCHING_PARTITIONS and MATCHING_ORDINAL/MATCHING_REPLICAS: set one or the other")
+	}
+	if ordinal == "" || replicas == "" {
+		return nil, errors.New("MATCHING_ORDINAL and MATCHING_REPLICAS: set both")
+	}
+	n, err := partition.Ordinal(ordinal)
+	if err != nil {
+		return nil, fmt.Errorf("MATCHING_ORDINAL: %w", err)
+	}
+	count, err := strconv.Atoi(strings.TrimSpace(replicas))
+	if err != nil {
+		return nil, fmt.Errorf("MATCHING_REPLICAS %q: not a number", replicas)
+	}
+	parts, err := partition.OfReplica(n, count)
+	if err != nil {
+		return nil, fmt.Errorf("MATCHING_ORDINAL and MATCHING_REPLICAS: %w", err)
+	}
+	return parts, nil
 }
 
 func (c *Config) setDefaults() {
