@@ -13,7 +13,7 @@ GOTEST ?= go test -race -count=1 -v=false -timeout 20m
 FUZZTIME ?= 10s
 FAULTS_FUZZTIME ?= 30s
 
-.PHONY: help run test deps fuzz faults test-faults bench bench-match images up down proto proto-check lint tidy build
+.PHONY: help run test deps fuzz faults test-faults bench bench-match images up down proto proto-check lint tidy build chart-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -86,4 +86,26 @@ lint: ## go vet, gofmt and staticcheck over every module
 	@for m in $(MODULES); do (cd $$m && go vet ./... && $(CURDIR)/$(BIN)/staticcheck ./...) || exit 1; done
 
 tidy: ## go mod tidy every module, each on its own
-	@for m in $(MODULES) tools; do (cd $$m && GOWORK=off go mod tidy) || exit 1; done
+	@for m in $(MODULES) tools tools/helm deploy/helm/chartcheck; do (cd $$m && GOWORK=off go mod tidy) || exit 1; done
+
+# The Helm chart, checked offline: helm (the version tools/helm/go.mod pins,
+# built from the Go module proxy) lints and renders it with each values file,
+# then deploy/helm/chartcheck decodes every rendered object strictly against
+# the Kubernetes API types and holds it to the deployment policy.
+CHART := deploy/helm/clinjobs
+CHART_SIZES := small regional national
+CHART_OUT := build/chart
+$(BIN)/helm: tools/helm/go.mod tools/helm/go.sum
+	@echo "== build helm (tools/helm/go.mod)"
+	@GOWORK=off go -C tools/helm build -o ../../$(BIN)/helm helm.sh/helm/v4/cmd/helm
+
+chart-check: $(BIN)/helm ## lint and render the Helm chart with every values file, then check each object strictly against the Kubernetes API types and the deployment policy
+	@rm -rf $(CHART_OUT) && mkdir -p $(CHART_OUT)
+	@for size in $(CHART_SIZES); do \
+	  echo "== helm lint and template: $$size"; \
+	  $(BIN)/helm lint --strict --quiet $(CHART) -f deploy/helm/values/$$size.yaml || exit 1; \
+	  $(BIN)/helm template clinjobs $(CHART) --namespace clinjobs -f deploy/helm/values/$$size.yaml > $(CHART_OUT)/$$size.yaml || exit 1; \
+	done
+	@echo "== chartcheck: strict decoding and policy"
+	@test -z "$$(gofmt -l deploy/helm/chartcheck | tee /dev/stderr)" || { echo "gofmt would change the files above" >&2; exit 1; }
+	@cd deploy/helm/chartcheck && GOWORK=off go vet ./... && CHARTCHECK_DIR=$(CURDIR)/$(CHART_OUT) GOWORK=off go test -count=1 ./...
