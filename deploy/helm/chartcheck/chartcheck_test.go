@@ -185,6 +185,25 @@ func TestPolicyRefuses(t *testing.T) {
 		}), "scales a StatefulSet"},
 		{"autoscaler of nothing", scaledObject(func(s *chartcheck.ScaledObject) { s.Spec.ScaleTargetRef.Name = "clinjobs-web" }), "which the rendering does not hold"},
 		{"KEDA setting misspelt", scaledObject(func(s *chartcheck.ScaledObject) { s.Spec.Triggers[0].Metadata["lagTreshold"] = "10" }), `has no setting "lagTreshold"`},
+		{"replicas fixed under an autoscaler", func(objs []chartcheck.Object) []chartcheck.Object {
+			for _, o := range objs {
+				if d, ok := o.Value.(*appsv1.Deployment); ok {
+					n := int32(2)
+					d.Spec.Replicas = &n
+				}
+			}
+			return objs
+		}, "an upgrade would undo the autoscaler"},
+		{"Service of nothing", func(objs []chartcheck.Object) []chartcheck.Object {
+			for _, o := range objs {
+				if s, ok := o.Value.(*corev1.Service); ok {
+					s.Spec.Selector = map[string]string{"app.kubernetes.io/name": "web"}
+					break
+				}
+			}
+			return objs
+		}, "selects no workload's pods"},
+		{"Service to a closed port", edit(func(c *corev1.Container) { c.Ports[0].Name = "api" }), "target port http is not a port of Deployment"},
 		{"no PodDisruptionBudget", without("PodDisruptionBudget"), "no PodDisruptionBudget"},
 		{"no NetworkPolicy", without("NetworkPolicy"), "no NetworkPolicy"},
 		{"no workload", without("Deployment", "StatefulSet"), "no workload"},

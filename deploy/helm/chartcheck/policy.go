@@ -43,6 +43,8 @@ type workload struct {
 //     NetworkPolicy that governs both its ingress and its egress;
 //   - every autoscaler targets a workload of the rendering, and KEDA
 //     triggers name only the settings their scaler reads;
+//   - the Deployments that autoscalers scale leave the count to them;
+//   - every Service selects a workload's pods, on ports they open;
 //   - the matching StatefulSet tells its pods the replica count it has.
 func Check(objs []Object) error {
 	var errs []error
@@ -87,7 +89,44 @@ func Check(objs []Object) error {
 		}
 	}
 	errs = append(errs, checkAutoscalers(objs, loads)...)
+	errs = append(errs, checkServices(objs, loads)...)
 	return errors.Join(errs...)
+}
+
+// checkServices: every Service selects the pods of a workload of the
+// rendering, and its target ports are ports those pods name or open.
+func checkServices(objs []Object, loads []workload) []error {
+	var errs []error
+	for _, o := range objs {
+		svc, ok := o.Value.(*corev1.Service)
+		if !ok {
+			continue
+		}
+		sel := &metav1.LabelSelector{MatchLabels: svc.Spec.Selector}
+		i := slices.IndexFunc(loads, func(w workload) bool { return selects(sel, w.labels) })
+		if i < 0 {
+			errs = append(errs, fmt.Errorf("service %s: selects no workload's pods", o.Name))
+			continue
+		}
+		for _, p := range svc.Spec.Ports {
+			if !opens(loads[i].pod, p.TargetPort.String()) {
+				errs = append(errs, fmt.Errorf("service %s: target port %s is not a port of %s %s", o.Name, p.TargetPort.String(), loads[i].kind, loads[i].name))
+			}
+		}
+	}
+	return errs
+}
+
+// opens reports whether a container of the pod has a port of that name or number.
+func opens(pod corev1.PodSpec, port string) bool {
+	for _, c := range pod.Containers {
+		for _, cp := range c.Ports {
+			if cp.Name == port || fmt.Sprint(cp.ContainerPort) == port {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // selects reports whether a label selector selects pods with these labels;
@@ -239,12 +278,14 @@ func checkAutoscalers(objs []Object, loads []workload) []error {
 		switch v := o.Value.(type) {
 		case *autoscalingv2.HorizontalPodAutoscaler:
 			target("HorizontalPodAutoscaler "+o.Name, v.Spec.ScaleTargetRef.Kind, v.Spec.ScaleTargetRef.Name)
+			fixed(objs, "HorizontalPodAutoscaler "+o.Name, v.Spec.ScaleTargetRef.Name, &errs)
 		case *ScaledObject:
 			kind := v.Spec.ScaleTargetRef.Kind
 			if kind == "" {
 				kind = "Deployment"
 			}
 			target("ScaledObject "+o.Name, kind, v.Spec.ScaleTargetRef.Name)
+			fixed(objs, "ScaledObject "+o.Name, v.Spec.ScaleTargetRef.Name, &errs)
 			if kind == "StatefulSet" {
 				errs = append(errs, fmt.Errorf("ScaledObject %s: scales a StatefulSet; matching's replica count is its partitioning, changed by procedure only", o.Name))
 			}
@@ -266,4 +307,15 @@ func checkAutoscalers(objs []Object, loads []workload) []error {
 		}
 	}
 	return errs
+}
+
+// fixed adds an error when the Deployment an autoscaler scales also sets
+// its replica count: every helm upgrade would then reset what the
+// autoscaler chose.
+func fixed(objs []Object, who, name string, errs *[]error) {
+	for _, o := range objs {
+		if d, ok := o.Value.(*appsv1.Deployment); ok && o.Name == name && d.Spec.Replicas != nil {
+			*errs = append(*errs, fmt.Errorf("%s: Deployment %s sets replicas too; an upgrade would undo the autoscaler", who, name))
+		}
+	}
 }
