@@ -10,6 +10,7 @@ import (
 
 	"github.com/clinjobs/clinjobs/pkg/geo"
 	"github.com/clinjobs/clinjobs/pkg/match"
+	"github.com/clinjobs/clinjobs/pkg/match/matchtest"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 )
 
@@ -103,6 +104,10 @@ func randomPair(rng *rand.Rand, now time.Time) (*eventsv1.Candidate, *eventsv1.V
 		}
 	}
 	if rng.IntN(2) == 0 {
+		matchtest.Candidate(rng, c)
+		matchtest.Vacancy(rng, v, c)
+	}
+	if rng.IntN(2) == 0 {
 		fit(rng, c, v)
 	}
 	return c, v
@@ -140,6 +145,18 @@ func fit(rng *rand.Rand, c *eventsv1.Candidate, v *eventsv1.Vacancy) {
 	if !keep() && len(c.Hours) > 0 {
 		v.Hours = pick(rng, c.Hours)
 	}
+	if !keep() && len(c.WorkingPatterns) > 0 {
+		v.WorkingPatterns = []eventsv1.WorkingPattern{pick(rng, c.WorkingPatterns)}
+	}
+	if !keep() && len(c.Settings) > 0 {
+		v.Setting = pick(rng, c.Settings)
+	}
+	if !keep() {
+		v.SalaryMax = max(v.SalaryMax, c.MinSalary)
+	}
+	if !keep() && v.StartDate != "" && c.AvailableFrom > v.StartDate {
+		c.AvailableFrom = v.StartDate
+	}
 	if !keep() {
 		c.WillingToRelocate = true
 	}
@@ -147,6 +164,9 @@ func fit(rng *rand.Rand, c *eventsv1.Candidate, v *eventsv1.Vacancy) {
 		return
 	}
 	r := v.Requirements
+	if !keep() {
+		r.Essential = nil
+	}
 	if !keep() {
 		r.ALevelSubjects = nil
 		if s := pick(rng, q.ALevels); s != 0 {
@@ -188,7 +208,8 @@ func fit(rng *rand.Rand, c *eventsv1.Candidate, v *eventsv1.Vacancy) {
 }
 
 // referenceScore is the score as the package doc words it, in floating point.
-func referenceScore(c *eventsv1.Candidate, v *eventsv1.Vacancy, now time.Time) int {
+// desirablesMet is counted by the caller, group by group.
+func referenceScore(c *eventsv1.Candidate, v *eventsv1.Vacancy, now time.Time, desirablesMet int) int {
 	round := func(x float64) int { return int(math.Floor(x + 0.5)) }
 	total := 0
 
@@ -235,7 +256,11 @@ func referenceScore(c *eventsv1.Candidate, v *eventsv1.Vacancy, now time.Time) i
 	}
 	lowest := max(c.GetMinBand(), eventsv1.Band_BAND_2)
 	total += step(int(v.GetBand())-int(lowest), 1, 20, 5)
-	total += step(int(c.GetQualifications().GetYearsExperience())-int(v.GetRequirements().GetMinYearsExperience()), 3, 15, 3)
+	if asked := len(v.GetRequirements().GetDesirable()); asked == 0 {
+		total += 15
+	} else {
+		total += round(15 * float64(desirablesMet) / float64(asked))
+	}
 
 	left := time.Duration(v.GetClosesAtUnixMs()-now.UnixMilli()) * time.Millisecond
 	switch {
@@ -279,14 +304,15 @@ func TestEvaluateProperties(t *testing.T) {
 		}
 		for j, m := range r.Misses {
 			o, ok := order[m.Rule]
-			if !ok || m.Reason == "" || j > 0 && o <= order[r.Misses[j-1].Rule] {
+			repeat := m.Rule == match.RuleEssential && j > 0 && r.Misses[j-1].Rule == match.RuleEssential
+			if !ok || m.Reason == "" || j > 0 && o <= order[r.Misses[j-1].Rule] && !repeat {
 				fail("miss %d %+v out of order, unknown or unexplained", j, m)
 			}
 		}
 		if tenths := r.DistanceKm * 10; tenths != math.Round(tenths) || r.DistanceKm < 0 {
 			fail("distance %v not rounded to 0.1 km", r.DistanceKm)
 		}
-		if want := referenceScore(c, v, at); r.Score != want {
+		if want := referenceScore(c, v, at, r.DesirablesMet); r.Score != want {
 			fail("score %d, reference %d", r.Score, want)
 		}
 		m, ok := match.NearMiss(r)

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/clinjobs/clinjobs/pkg/match/index"
+	"github.com/clinjobs/clinjobs/pkg/match/matchtest"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 )
 
@@ -70,6 +71,9 @@ func (g gen) candidate(i int) *eventsv1.Candidate {
 	if g.r.IntN(5) > 0 {
 		c.Qualifications.Degree = &eventsv1.Degree{Subject: eventsv1.DegreeSubject(g.r.IntN(11)), Class: eventsv1.DegreeClass(1 + g.r.IntN(4))}
 	}
+	if g.r.IntN(2) == 0 {
+		matchtest.Candidate(g.r, c)
+	}
 	return c
 }
 
@@ -99,7 +103,9 @@ func (g gen) vacancy(i int, near *eventsv1.Candidate) *eventsv1.Vacancy {
 		Status:         eventsv1.VacancyStatus_VACANCY_STATUS_OPEN,
 		ClosesAtUnixMs: closes.UnixMilli(),
 		Requirements:   &eventsv1.Requirements{},
+		SalaryMin:      int32(24_000 + 1_000*g.r.IntN(60)),
 	}
+	v.SalaryMax = v.SalaryMin + int32(1_000*g.r.IntN(10))
 	if near != nil {
 		// Fit the candidate on everything but the distance, sometimes.
 		v.RoleFamily = near.GetRoleFamilies()[0]
@@ -123,6 +129,19 @@ func (g gen) vacancy(i int, near *eventsv1.Candidate) *eventsv1.Vacancy {
 	req.MinYearsExperience = int32([]int{0, 0, 0, 1, 2, 3, 5, 10, 50}[g.r.IntN(9)])
 	if g.r.IntN(30) == 0 {
 		v.Status = eventsv1.VacancyStatus_VACANCY_STATUS_CLOSED
+	}
+	if g.r.IntN(2) == 0 {
+		matchtest.Vacancy(g.r, v, near)
+	}
+	if near != nil && g.r.IntN(4) > 0 {
+		// Fit the candidate's preferences too, mostly.
+		v.SalaryMax = max(v.SalaryMax, near.GetMinSalary())
+		if s := near.GetSettings(); len(s) > 0 {
+			v.Setting = s[0]
+		}
+		if p := near.GetWorkingPatterns(); len(p) > 0 {
+			v.WorkingPatterns = append(v.WorkingPatterns, p[0])
+		}
 	}
 	return v
 }

@@ -326,6 +326,8 @@ type Vacancy struct {
 	CreatedAtUnixMs int64  `protobuf:"varint,22,opt,name=created_at_unix_ms,json=createdAtUnixMs,proto3" json:"created_at_unix_ms,omitempty"`
 	UpdatedAtUnixMs int64  `protobuf:"varint,23,opt,name=updated_at_unix_ms,json=updatedAtUnixMs,proto3" json:"updated_at_unix_ms,omitempty"`
 	WithdrawnReason string `protobuf:"bytes,24,opt,name=withdrawn_reason,json=withdrawnReason,proto3" json:"withdrawn_reason,omitempty"`
+	// The advert's working patterns; hours (13) is read as these when this is empty.
+	WorkingPatterns []WorkingPattern `protobuf:"varint,25,rep,packed,name=working_patterns,json=workingPatterns,proto3,enum=clinjobs.events.v1.WorkingPattern" json:"working_patterns,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -526,6 +528,13 @@ func (x *Vacancy) GetWithdrawnReason() string {
 		return x.WithdrawnReason
 	}
 	return ""
+}
+
+func (x *Vacancy) GetWorkingPatterns() []WorkingPattern {
+	if x != nil {
+		return x.WorkingPatterns
+	}
+	return nil
 }
 
 type VacancyChanged struct {
@@ -785,7 +794,7 @@ const file_clinjobs_events_v1_vacancy_proto_rawDesc = "" +
 	"HowToApply\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12\"\n" +
-	"\finstructions\x18\x03 \x01(\tR\finstructions\"\xac\b\n" +
+	"\finstructions\x18\x03 \x01(\tR\finstructions\"\xfb\b\n" +
 	"\aVacancy\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x122\n" +
 	"\x05trust\x18\x02 \x01(\v2\x1c.clinjobs.events.v1.TrustRefR\x05trust\x12\x1c\n" +
@@ -816,7 +825,8 @@ const file_clinjobs_events_v1_vacancy_proto_rawDesc = "" +
 	"\x11closes_at_unix_ms\x18\x15 \x01(\x03R\x0eclosesAtUnixMs\x12+\n" +
 	"\x12created_at_unix_ms\x18\x16 \x01(\x03R\x0fcreatedAtUnixMs\x12+\n" +
 	"\x12updated_at_unix_ms\x18\x17 \x01(\x03R\x0fupdatedAtUnixMs\x12)\n" +
-	"\x10withdrawn_reason\x18\x18 \x01(\tR\x0fwithdrawnReason\"\x9c\x02\n" +
+	"\x10withdrawn_reason\x18\x18 \x01(\tR\x0fwithdrawnReason\x12M\n" +
+	"\x10working_patterns\x18\x19 \x03(\x0e2\".clinjobs.events.v1.WorkingPatternR\x0fworkingPatterns\"\x9c\x02\n" +
 	"\x0eVacancyChanged\x129\n" +
 	"\x06change\x18\x01 \x01(\x0e2!.clinjobs.events.v1.VacancyChangeR\x06change\x125\n" +
 	"\avacancy\x18\x02 \x01(\v2\x1b.clinjobs.events.v1.VacancyR\avacancy\x12-\n" +
@@ -881,6 +891,7 @@ var file_clinjobs_events_v1_vacancy_proto_goTypes = []any{
 	(Contract)(0),          // 14: clinjobs.events.v1.Contract
 	(Hours)(0),             // 15: clinjobs.events.v1.Hours
 	(*Requirements)(nil),   // 16: clinjobs.events.v1.Requirements
+	(WorkingPattern)(0),    // 17: clinjobs.events.v1.WorkingPattern
 }
 var file_clinjobs_events_v1_vacancy_proto_depIdxs = []int32{
 	9,  // 0: clinjobs.events.v1.Site.location:type_name -> clinjobs.events.v1.Location
@@ -895,14 +906,15 @@ var file_clinjobs_events_v1_vacancy_proto_depIdxs = []int32{
 	16, // 9: clinjobs.events.v1.Vacancy.requirements:type_name -> clinjobs.events.v1.Requirements
 	4,  // 10: clinjobs.events.v1.Vacancy.apply:type_name -> clinjobs.events.v1.HowToApply
 	0,  // 11: clinjobs.events.v1.Vacancy.status:type_name -> clinjobs.events.v1.VacancyStatus
-	1,  // 12: clinjobs.events.v1.VacancyChanged.change:type_name -> clinjobs.events.v1.VacancyChange
-	5,  // 13: clinjobs.events.v1.VacancyChanged.vacancy:type_name -> clinjobs.events.v1.Vacancy
-	7,  // 14: clinjobs.events.v1.Trust.api_keys:type_name -> clinjobs.events.v1.ApiKey
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	17, // 12: clinjobs.events.v1.Vacancy.working_patterns:type_name -> clinjobs.events.v1.WorkingPattern
+	1,  // 13: clinjobs.events.v1.VacancyChanged.change:type_name -> clinjobs.events.v1.VacancyChange
+	5,  // 14: clinjobs.events.v1.VacancyChanged.vacancy:type_name -> clinjobs.events.v1.Vacancy
+	7,  // 15: clinjobs.events.v1.Trust.api_keys:type_name -> clinjobs.events.v1.ApiKey
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_clinjobs_events_v1_vacancy_proto_init() }
