@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
 )
 
 // Enum is a protobuf enum of the domain.
@@ -24,6 +25,13 @@ type Enum interface {
 var enumNameOverrides = map[protoreflect.FullName]string{
 	"clinjobs.events.v1.DEGREE_CLASS_UPPER_SECOND": "2:1",
 	"clinjobs.events.v1.DEGREE_CLASS_LOWER_SECOND": "2:2",
+}
+
+// deprecated reports whether an enum value is kept only to read records
+// of before (IPEM as a "registration"): it is never parsed or listed.
+func deprecated(v protoreflect.EnumValueDescriptor) bool {
+	o, ok := v.Options().(*descriptorpb.EnumValueOptions)
+	return ok && o.GetDeprecated()
 }
 
 func enumName(v protoreflect.EnumValueDescriptor, prefix string) string {
@@ -54,7 +62,9 @@ func Names[E Enum]() []string {
 	prefix := enumPrefix(d)
 	var out []string
 	for i := 1; i < d.Values().Len(); i++ {
-		out = append(out, enumName(d.Values().Get(i), prefix))
+		if v := d.Values().Get(i); !deprecated(v) {
+			out = append(out, enumName(v, prefix))
+		}
 	}
 	return out
 }
@@ -69,6 +79,9 @@ func Parse[E Enum](s string) (E, bool) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	for i := 1; i < d.Values().Len(); i++ {
 		v := d.Values().Get(i)
+		if deprecated(v) {
+			continue
+		}
 		if s == enumName(v, prefix) || s == strings.ToLower(strings.TrimPrefix(string(v.Name()), prefix)) {
 			return E(v.Number()), true
 		}

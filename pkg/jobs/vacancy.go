@@ -3,6 +3,8 @@ package jobs
 import (
 	"context"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/clinjobs/clinjobs/pkg/problem"
@@ -11,21 +13,24 @@ import (
 
 // VacancyInput is a vacancy as a trust posts or replaces it.
 type VacancyInput struct {
-	Reference    string             `json:"reference"`
-	Title        string             `json:"title"`
-	Description  string             `json:"description"`
-	RoleFamily   string             `json:"role_family"`
-	Specialisms  []string           `json:"specialisms,omitempty"`
-	Setting      string             `json:"setting"`
-	Band         string             `json:"band"`
-	Salary       *SalaryInput       `json:"salary"`
-	Contract     string             `json:"contract"`
-	Hours        string             `json:"hours"`
-	Site         *SiteInput         `json:"site"`
-	Requirements *RequirementsInput `json:"requirements,omitempty"`
-	ClosingDate  string             `json:"closing_date"`
-	StartDate    string             `json:"start_date,omitempty"`
-	Apply        *ApplyInput        `json:"apply"`
+	Reference   string       `json:"reference"`
+	Title       string       `json:"title"`
+	Description string       `json:"description"`
+	RoleFamily  string       `json:"role_family"`
+	Specialisms []string     `json:"specialisms,omitempty"`
+	Setting     string       `json:"setting"`
+	Band        string       `json:"band"`
+	Salary      *SalaryInput `json:"salary"`
+	Contract    string       `json:"contract"`
+	// Hours (full_time or part_time) is the one working pattern of
+	// before: give it or working_patterns, or both.
+	Hours           string             `json:"hours,omitempty"`
+	WorkingPatterns []string           `json:"working_patterns,omitempty"`
+	Site            *SiteInput         `json:"site"`
+	Requirements    *RequirementsInput `json:"requirements,omitempty"`
+	ClosingDate     string             `json:"closing_date"`
+	StartDate       string             `json:"start_date,omitempty"`
+	Apply           *ApplyInput        `json:"apply"`
 }
 
 // SalaryInput is a salary range in whole pounds a year.
@@ -65,14 +70,30 @@ var referencePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$`)
 func (in *VacancyInput) Check(ctx context.Context, now time.Time, r Resolver) (*eventsv1.Vacancy, error) {
 	var c checker
 	v := &eventsv1.Vacancy{
-		Title:       c.text("/title", in.Title, 3, 200, false),
-		Description: c.text("/description", in.Description, 1, 20_000, true),
-		RoleFamily:  enumField[eventsv1.RoleFamily](&c, "/role_family", in.RoleFamily, true),
-		Specialisms: enumList[eventsv1.Specialism](&c, "/specialisms", in.Specialisms, false),
-		Setting:     enumField[eventsv1.Setting](&c, "/setting", in.Setting, true),
-		Band:        enumField[eventsv1.Band](&c, "/band", in.Band, true),
-		Contract:    enumField[eventsv1.Contract](&c, "/contract", in.Contract, true),
-		Hours:       enumField[eventsv1.Hours](&c, "/hours", in.Hours, true),
+		Title:           c.text("/title", in.Title, 3, 200, false),
+		Description:     c.text("/description", in.Description, 1, 20_000, true),
+		RoleFamily:      enumField[eventsv1.RoleFamily](&c, "/role_family", in.RoleFamily, true),
+		Specialisms:     enumList[eventsv1.Specialism](&c, "/specialisms", in.Specialisms, false),
+		Setting:         enumField[eventsv1.Setting](&c, "/setting", in.Setting, true),
+		Band:            enumField[eventsv1.Band](&c, "/band", in.Band, true),
+		Contract:        enumField[eventsv1.Contract](&c, "/contract", in.Contract, true),
+		Hours:           enumField[eventsv1.Hours](&c, "/hours", in.Hours, false),
+		WorkingPatterns: enumList[eventsv1.WorkingPattern](&c, "/working_patterns", in.WorkingPatterns, false),
+	}
+	if p := eventsv1.WorkingPattern(v.Hours); v.Hours != 0 && !slices.Contains(v.WorkingPatterns, p) {
+		v.WorkingPatterns = append([]eventsv1.WorkingPattern{p}, v.WorkingPatterns...)
+	}
+	if len(v.WorkingPatterns) == 0 && len(in.WorkingPatterns) == 0 && in.Hours == "" {
+		c.add("/working_patterns", "is required: one or more of %s", strings.Join(Names[eventsv1.WorkingPattern](), ", "))
+	}
+	if v.Hours == 0 {
+		// Readers of hours alone see the first full- or part-time pattern.
+		for _, p := range v.WorkingPatterns {
+			if p == eventsv1.WorkingPattern_WORKING_PATTERN_FULL_TIME || p == eventsv1.WorkingPattern_WORKING_PATTERN_PART_TIME {
+				v.Hours = eventsv1.Hours(p)
+				break
+			}
+		}
 	}
 	v.Reference = in.Reference
 	if !referencePattern.MatchString(in.Reference) {
@@ -158,7 +179,8 @@ type VacancyView struct {
 	Band            string            `json:"band"`
 	Salary          SalaryView        `json:"salary"`
 	Contract        string            `json:"contract"`
-	Hours           string            `json:"hours"`
+	Hours           string            `json:"hours,omitempty"`
+	WorkingPatterns []string          `json:"working_patterns"`
 	Site            SiteView          `json:"site"`
 	Requirements    RequirementsInput `json:"requirements"`
 	PostedDate      string            `json:"posted_date"`
@@ -192,30 +214,32 @@ type SiteView struct {
 	PlaceView
 }
 
-// ViewVacancy returns the view of v.
+// ViewVacancy returns the view of v, read in the current shape.
 func ViewVacancy(v *eventsv1.Vacancy) VacancyView {
+	v = eventsv1.UpgradeVacancy(v)
 	view := VacancyView{
-		ID:           v.GetId(),
-		Trust:        TrustView{Code: v.GetTrust().GetCode(), Name: v.GetTrust().GetName()},
-		Reference:    v.GetReference(),
-		Title:        v.GetTitle(),
-		Description:  v.GetDescription(),
-		RoleFamily:   Name(v.GetRoleFamily()),
-		Specialisms:  NamesOf(v.GetSpecialisms()),
-		Setting:      Name(v.GetSetting()),
-		Band:         Name(v.GetBand()),
-		Salary:       SalaryView{Min: v.GetSalaryMin(), Max: v.GetSalaryMax(), Currency: "GBP", Period: "year"},
-		Contract:     Name(v.GetContract()),
-		Hours:        Name(v.GetHours()),
-		Site:         SiteView{Name: v.GetSite().GetName(), PlaceView: placeView(v.GetSite().GetLocation())},
-		Requirements: requirementsView(v.GetRequirements()),
-		PostedDate:   v.GetPostedDate(),
-		ClosingDate:  v.GetClosingDate(),
-		StartDate:    v.GetStartDate(),
-		Status:       Name(v.GetStatus()),
-		ClosesAt:     time.UnixMilli(v.GetClosesAtUnixMs()).UTC(),
-		CreatedAt:    time.UnixMilli(v.GetCreatedAtUnixMs()).UTC(),
-		UpdatedAt:    time.UnixMilli(v.GetUpdatedAtUnixMs()).UTC(),
+		ID:              v.GetId(),
+		Trust:           TrustView{Code: v.GetTrust().GetCode(), Name: v.GetTrust().GetName()},
+		Reference:       v.GetReference(),
+		Title:           v.GetTitle(),
+		Description:     v.GetDescription(),
+		RoleFamily:      Name(v.GetRoleFamily()),
+		Specialisms:     NamesOf(v.GetSpecialisms()),
+		Setting:         Name(v.GetSetting()),
+		Band:            Name(v.GetBand()),
+		Salary:          SalaryView{Min: v.GetSalaryMin(), Max: v.GetSalaryMax(), Currency: "GBP", Period: "year"},
+		Contract:        Name(v.GetContract()),
+		Hours:           Name(v.GetHours()),
+		WorkingPatterns: NamesOf(v.GetWorkingPatterns()),
+		Site:            SiteView{Name: v.GetSite().GetName(), PlaceView: placeView(v.GetSite().GetLocation())},
+		Requirements:    requirementsView(v.GetRequirements()),
+		PostedDate:      v.GetPostedDate(),
+		ClosingDate:     v.GetClosingDate(),
+		StartDate:       v.GetStartDate(),
+		Status:          Name(v.GetStatus()),
+		ClosesAt:        time.UnixMilli(v.GetClosesAtUnixMs()).UTC(),
+		CreatedAt:       time.UnixMilli(v.GetCreatedAtUnixMs()).UTC(),
+		UpdatedAt:       time.UnixMilli(v.GetUpdatedAtUnixMs()).UTC(),
 		Apply: ApplyInput{
 			URL: v.GetApply().GetUrl(), Email: v.GetApply().GetEmail(), Instructions: v.GetApply().GetInstructions(),
 		},
