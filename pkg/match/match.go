@@ -161,7 +161,7 @@ func Evaluate(c *eventsv1.Candidate, v *eventsv1.Vacancy, now time.Time) Result 
 				if g.Met(&f.profile) {
 					reasons = append(reasons, "Essential met: "+Describe(g.src))
 				} else {
-					r.Misses = append(r.Misses, Miss{Rule: rule, Reason: "needs " + Describe(g.src)})
+					r.Misses = append(r.Misses, Miss{Rule: rule, Reason: "Essential not met: " + Describe(g.src)})
 				}
 			}
 			continue

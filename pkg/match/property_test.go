@@ -5,8 +5,11 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/clinjobs/clinjobs/pkg/geo"
 	"github.com/clinjobs/clinjobs/pkg/match"
@@ -331,4 +334,41 @@ func TestEvaluateProperties(t *testing.T) {
 		t.Errorf("only %d eligible and %d near misses in %d cases", eligible, nearMisses, n)
 	}
 	t.Logf("%d eligible, %d near misses in %d cases", eligible, nearMisses, n)
+}
+
+// TestMoreExperienceNeverLowersScore: no rule discriminates by age; years
+// of experience beyond those asked, in all or in a specialism, never lower
+// a score or turn a match away.
+func TestMoreExperienceNeverLowersScore(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(4, 0xA9E))
+	for i := range 5_000 {
+		c, v := randomPair(rng, now)
+		before := match.Evaluate(c, v, now)
+		more := proto.Clone(c).(*eventsv1.Candidate)
+		q := more.GetQualifications()
+		if q == nil {
+			q = &eventsv1.Qualifications{}
+			more.Qualifications = q
+		}
+		q.YearsExperience += int32(1 + rng.IntN(30))
+		for _, e := range q.SpecialismExperience {
+			e.Years += int32(rng.IntN(20))
+		}
+		after := match.Evaluate(more, v, now)
+		if after.Score < before.Score || before.Eligible && !after.Eligible {
+			t.Fatalf("case %d: more experience: score %d → %d, eligible %v → %v", i, before.Score, after.Score, before.Eligible, after.Eligible)
+		}
+	}
+}
+
+// TestDistanceAbout: a place known only to its postcode area is "about" so far.
+func TestDistanceAbout(t *testing.T) {
+	t.Parallel()
+	c, v := candidate(), vacancy()
+	c.Home.Postcode, c.Home.Precision = "LS", "area"
+	r := match.Evaluate(c, v, now)
+	if !slices.ContainsFunc(r.Reasons, func(s string) bool { return strings.HasPrefix(s, "about ") && strings.Contains(s, " km from home") }) {
+		t.Fatalf("reasons %q: want the distance said as about so many km", r.Reasons)
+	}
 }
