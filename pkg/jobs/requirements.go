@@ -154,9 +154,10 @@ func (r *RegistrationInput) UnmarshalJSON(b []byte) error {
 
 // Level3Input is an A level or an equivalent with its grade.
 type Level3Input struct {
-	// Kind: a_level, scottish_higher, advanced_higher, btec_extended_diploma, t_level.
-	Kind    string `json:"kind" api:"required"`
-	Subject string `json:"subject" api:"required"`
+	// Qualification: a_level, scottish_higher, advanced_higher, btec_extended_diploma, t_level.
+	Qualification string `json:"qualification" api:"required"`
+	// ALevelSubject is the subject, in the A levels' terms.
+	ALevelSubject string `json:"a_level_subject" api:"required"`
 	// Grade as awarded: A* to E; A to D; three of D*, D, M, P; D*, D, M or P.
 	Grade     string `json:"grade" api:"required"`
 	Predicted bool   `json:"predicted,omitempty"`
@@ -251,11 +252,11 @@ func (c *checker) qualifications(field string, in *QualificationsInput) *eventsv
 	}
 	for i, l := range in.Level3 {
 		f := fmt.Sprintf("%s/level3/%d", field, i)
-		kind := enumField[eventsv1.Level3Kind](c, f+"/kind", l.Kind, true)
+		kind := enumField[eventsv1.Level3Kind](c, f+"/qualification", l.Qualification, true)
 		if _, ok := TariffPoints(kind, l.Grade); kind != 0 && !ok {
-			c.add(f+"/grade", "%q is not a grade of a %s: %s", l.Grade, l.Kind, level3GradeExamples[kind])
+			c.add(f+"/grade", "%q is not a grade of a %s: %s", l.Grade, l.Qualification, level3GradeExamples[kind])
 		}
-		q.Level3 = append(q.Level3, &eventsv1.Level3{Kind: kind, Subject: enumField[eventsv1.ALevelSubject](c, f+"/subject", l.Subject, true),
+		q.Level3 = append(q.Level3, &eventsv1.Level3{Kind: kind, Subject: enumField[eventsv1.ALevelSubject](c, f+"/a_level_subject", l.ALevelSubject, true),
 			Grade: strings.ToUpper(strings.TrimSpace(l.Grade)), Predicted: l.Predicted})
 	}
 	if len(in.Awards) > 10 {
@@ -312,7 +313,7 @@ func qualificationsView(q *eventsv1.Qualifications) QualificationsInput {
 		v.Registrations = append(v.Registrations, RegistrationInput{Register: Name(r.GetRegister()), State: Name(r.GetState()), ExpectedDate: r.GetExpectedDate()})
 	}
 	for _, l := range q.GetLevel3() {
-		v.Level3 = append(v.Level3, Level3Input{Kind: Name(l.GetKind()), Subject: Name(l.GetSubject()), Grade: l.GetGrade(), Predicted: l.GetPredicted()})
+		v.Level3 = append(v.Level3, Level3Input{Qualification: Name(l.GetKind()), ALevelSubject: Name(l.GetSubject()), Grade: l.GetGrade(), Predicted: l.GetPredicted()})
 	}
 	for _, a := range q.GetAwards() {
 		v.Awards = append(v.Awards, AwardInput{Award: Name(a.GetAward()), Subject: Name(a.GetSubject()), Predicted: a.GetPredicted()})

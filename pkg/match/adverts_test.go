@@ -162,7 +162,7 @@ func TestAdverts(t *testing.T) {
 					"Essential met: GCSE grade 4 (C) or above in mathematics and English",
 					"Desirable met: A level physics (or predicted) at grade C or above",
 				},
-				json:     `{"qualifications": {"gcse_maths": 5, "gcse_english": 4, "level3": [{"kind": "a_level", "subject": "physics", "grade": "B", "predicted": true}]}}`,
+				json:     `{"qualifications": {"gcse_maths": 5, "gcse_english": 4, "level3": [{"qualification": "a_level", "a_level_subject": "physics", "grade": "B", "predicted": true}]}}`,
 				eligible: true},
 			{name: "GCSEs 4 and 4, a BTEC in engineering",
 				reasons: []string{
@@ -171,7 +171,7 @@ func TestAdverts(t *testing.T) {
 					"Essential met: GCSE grade 4 (C) or above in mathematics and English",
 					"Desirable not met: A level physics (or predicted) at grade C or above",
 				},
-				json:     `{"qualifications": {"gcse_maths": 4, "gcse_english": 4, "level3": [{"kind": "btec_extended_diploma", "subject": "other", "grade": "DMM"}]}}`,
+				json:     `{"qualifications": {"gcse_maths": 4, "gcse_english": 4, "level3": [{"qualification": "btec_extended_diploma", "a_level_subject": "other", "grade": "DMM"}]}}`,
 				eligible: true},
 			{name: "GCSE maths at 3: the one essential missing",
 				misses: []string{
