@@ -28,7 +28,7 @@ func Document() *openapi.Document {
 		"state": jobs.Names[eventsv1.RegistrationState](), "membership": jobs.Names[eventsv1.MembershipGrade](),
 		"ipem_membership": jobs.Names[eventsv1.MembershipGrade](), "specialism": jobs.Names[eventsv1.Specialism](),
 		"qualification": jobs.Names[eventsv1.Level3Kind](),
-		"staff_group": jobs.Names[eventsv1.StaffGroup](), "high_cost_area": jobs.Names[eventsv1.HighCostArea](),
+		"staff_group":   jobs.Names[eventsv1.StaffGroup](), "high_cost_area": jobs.Names[eventsv1.HighCostArea](),
 		"pay_scale": jobs.Names[eventsv1.PayScale](), "visa_sponsorship": jobs.Names[eventsv1.VisaSponsorship](),
 		"dbs_check": jobs.Names[eventsv1.DbsCheck](), "welsh_language": jobs.Names[eventsv1.WelshLanguage](),
 	} {
