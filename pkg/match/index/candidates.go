@@ -140,7 +140,9 @@ func compactCandidate(c *eventsv1.Candidate) (cand, ext, string) {
 	if q != nil {
 		rq := proto.Clone(q).(*eventsv1.Qualifications)
 		rq.ALevels, rq.AccreditedDegree, rq.Nvq, rq.YearsExperience = nil, false, false, 0
-		if x.degreeClass != 0 || d.GetClass() == 0 && d.GetSubject() == 0 {
+		// The record holds an awarded degree's subject and class; the
+		// blob the rest (a predicted class, an integrated master's).
+		if x.degreeClass != 0 && !d.GetIntegratedMasters() || proto.Size(d) == 0 {
 			rq.Degree = nil
 		}
 		if proto.Size(rq) > 0 {
@@ -202,7 +204,7 @@ func (x *cand) candidate(id, blob string) *eventsv1.Candidate {
 			c.Qualifications.ALevels = append(c.Qualifications.ALevels, eventsv1.ALevelSubject(v))
 		}
 	}
-	if x.degreeClass > 0 {
+	if x.degreeClass > 0 && c.Qualifications.Degree == nil {
 		c.Qualifications.Degree = &eventsv1.Degree{Subject: eventsv1.DegreeSubject(x.degreeSubject), Class: eventsv1.DegreeClass(x.degreeClass)}
 	}
 	return c

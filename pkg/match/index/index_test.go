@@ -3,12 +3,14 @@ package index_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/clinjobs/clinjobs/pkg/match"
 	"github.com/clinjobs/clinjobs/pkg/match/index"
 	"github.com/clinjobs/clinjobs/pkg/match/matchtest"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
@@ -298,4 +300,27 @@ func TestBulkLoadAgrees(t *testing.T) {
 		ref.PutCandidate(c)
 	}
 	check("changed")
+}
+
+// TestCandidateRebuilt: the candidate the index gives back (from its
+// records and blob, for the matching service to explain matches with)
+// evaluates exactly as the candidate put in, reasons and all.
+func TestCandidateRebuilt(t *testing.T) {
+	t.Parallel()
+	g := gen{rand.New(rand.NewPCG(11, 0xB10B))}
+	ix := index.New()
+	for i := range 300 {
+		c := g.candidate(i)
+		ix.PutCandidate(c, 1)
+		got, _, ok := ix.Candidate(c.GetId())
+		if !ok {
+			t.Fatalf("%s not held", c.GetId())
+		}
+		for j := range 5 {
+			v := g.vacancy(j, c)
+			if want, have := match.Evaluate(c, v, now), match.Evaluate(got, v, now); !reflect.DeepEqual(want, have) {
+				t.Fatalf("candidate %d, vacancy %d: put in %+v\ngiven back %+v\ncandidate %v\nrebuilt %v", i, j, want, have, c, got)
+			}
+		}
+	}
 }
