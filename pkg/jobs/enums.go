@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/descriptorpb"
 )
 
 // Enum is a protobuf enum of the domain.
@@ -27,12 +26,13 @@ var enumNameOverrides = map[protoreflect.FullName]string{
 	"clinjobs.events.v1.DEGREE_CLASS_LOWER_SECOND": "2:2",
 }
 
-// deprecated reports whether an enum value is kept only to read records
-// of before (IPEM as a "registration"): it is never parsed or listed.
-func deprecated(v protoreflect.EnumValueDescriptor) bool {
-	o, ok := v.Options().(*descriptorpb.EnumValueOptions)
-	return ok && o.GetDeprecated()
+// retired are enum values kept only to read records of before (IPEM as a
+// "registration": it is a professional body): never parsed or listed.
+var retired = map[protoreflect.FullName]bool{
+	"clinjobs.events.v1.REGISTRATION_IPEM": true,
 }
+
+func deprecated(v protoreflect.EnumValueDescriptor) bool { return retired[v.FullName()] }
 
 func enumName(v protoreflect.EnumValueDescriptor, prefix string) string {
 	if n, ok := enumNameOverrides[v.FullName()]; ok {

@@ -681,8 +681,6 @@ const (
 	// IPEM is a professional body with membership grades, not a register.
 	// Records from before say so here; they are read as IPEM membership
 	// (Qualifications.ipem_membership MEMBER) and the value is never written.
-	//
-	// Deprecated: Marked as deprecated in clinjobs/events/v1/domain.proto.
 	Registration_REGISTRATION_IPEM Registration = 3
 	// Chartered Engineer (Engineering Council).
 	Registration_REGISTRATION_CENG Registration = 4
@@ -2265,12 +2263,12 @@ const file_clinjobs_events_v1_domain_proto_rawDesc = "" +
 	"!A_LEVEL_SUBJECT_DESIGN_TECHNOLOGY\x10\x06\x12$\n" +
 	" A_LEVEL_SUBJECT_COMPUTER_SCIENCE\x10\a\x12\x1f\n" +
 	"\x1bA_LEVEL_SUBJECT_ELECTRONICS\x10\b\x12\x19\n" +
-	"\x15A_LEVEL_SUBJECT_OTHER\x10\t*\xd3\x01\n" +
+	"\x15A_LEVEL_SUBJECT_OTHER\x10\t*\xcf\x01\n" +
 	"\fRegistration\x12\x1c\n" +
 	"\x18REGISTRATION_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11REGISTRATION_HCPC\x10\x01\x12\x14\n" +
-	"\x10REGISTRATION_RCT\x10\x02\x12\x19\n" +
-	"\x11REGISTRATION_IPEM\x10\x03\x1a\x02\b\x01\x12\x15\n" +
+	"\x10REGISTRATION_RCT\x10\x02\x12\x15\n" +
+	"\x11REGISTRATION_IPEM\x10\x03\x12\x15\n" +
 	"\x11REGISTRATION_CENG\x10\x04\x12\x15\n" +
 	"\x11REGISTRATION_IENG\x10\x05\x12\x15\n" +
 	"\x11REGISTRATION_AHCS\x10\x06\x12\x18\n" +
