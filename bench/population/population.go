@@ -185,14 +185,27 @@ func (g *Generator) Candidate(i int) *eventsv1.Candidate {
 		if g.chance(0.6) {
 			q.Degree = g.degree(0)
 		}
-		if g.chance(0.4) {
-			q.Registrations = append(q.Registrations, eventsv1.Registration_REGISTRATION_RCT)
+		switch g.weighted(50, 30, 10, 10) {
+		case 1:
+			q.RegistrationStates = append(q.RegistrationStates, registration(eventsv1.Registration_REGISTRATION_RCT, eventsv1.RegistrationState_REGISTRATION_STATE_REGISTERED))
+		case 2:
+			q.RegistrationStates = append(q.RegistrationStates, registration(eventsv1.Registration_REGISTRATION_RCT, eventsv1.RegistrationState_REGISTRATION_STATE_WORKING_TOWARDS))
+		case 3:
+			q.RegistrationStates = append(q.RegistrationStates, registration(eventsv1.Registration_REGISTRATION_RCT, eventsv1.RegistrationState_REGISTRATION_STATE_ELIGIBLE))
+		}
+		if g.chance(0.5) {
+			q.Awards = append(q.Awards, &eventsv1.AwardHeld{Award: eventsv1.Award(1 + g.r.IntN(2)), Subject: eventsv1.DegreeSubject_DEGREE_SUBJECT_ELECTRONIC_ENGINEERING})
 		}
 	case eventsv1.RoleFamily_ROLE_FAMILY_STP_TRAINEE:
 		c.MinBand = eventsv1.Band_BAND_6
 		q.ALevels = g.aLevels(3)
 		q.Degree = g.degree(2)
-		q.Msc = g.chance(0.2)
+		// Direct entry is recruited around January: many applicants are
+		// final-year students on predicted classes.
+		q.Degree.Predicted = g.chance(0.4)
+		if g.chance(0.2) {
+			q.Awards = append(q.Awards, &eventsv1.AwardHeld{Award: eventsv1.Award_AWARD_MSC, Subject: q.Degree.Subject, Predicted: g.chance(0.3)})
+		}
 		q.YearsExperience = int32(g.r.IntN(4))
 	case eventsv1.RoleFamily_ROLE_FAMILY_CLINICAL_SCIENTIST:
 		c.MinBand = eventsv1.Band(5 + g.r.IntN(3))
@@ -200,10 +213,15 @@ func (g *Generator) Candidate(i int) *eventsv1.Candidate {
 		q.Degree = g.degree(2)
 		q.Msc = g.chance(0.7)
 		if g.chance(0.7) {
-			q.Registrations = append(q.Registrations, eventsv1.Registration_REGISTRATION_HCPC)
+			q.RegistrationStates = append(q.RegistrationStates, registration(eventsv1.Registration_REGISTRATION_HCPC, eventsv1.RegistrationState_REGISTRATION_STATE_REGISTERED))
+		} else if g.chance(0.5) {
+			q.RegistrationStates = append(q.RegistrationStates, registration(eventsv1.Registration_REGISTRATION_HCPC, eventsv1.RegistrationState_REGISTRATION_STATE_WORKING_TOWARDS))
 		}
 		if g.chance(0.4) {
-			q.Registrations = append(q.Registrations, eventsv1.Registration_REGISTRATION_IPEM)
+			q.IpemMembership = eventsv1.MembershipGrade_MEMBERSHIP_GRADE_MEMBER
+		}
+		if g.chance(0.5) {
+			q.Awards = append(q.Awards, &eventsv1.AwardHeld{Award: eventsv1.Award_AWARD_STP_CERTIFICATE, Subject: eventsv1.DegreeSubject_DEGREE_SUBJECT_MEDICAL_ENGINEERING})
 		}
 		q.YearsExperience = int32(2 + g.r.IntN(19))
 	default: // engineer
@@ -213,11 +231,13 @@ func (g *Generator) Candidate(i int) *eventsv1.Candidate {
 			q.Degree = g.degree(0)
 			q.AccreditedDegree = g.chance(0.3)
 		}
-		switch g.weighted(60, 20, 20) {
+		switch g.weighted(50, 20, 20, 10) {
 		case 1:
-			q.Registrations = append(q.Registrations, eventsv1.Registration_REGISTRATION_CENG)
+			q.RegistrationStates = append(q.RegistrationStates, registration(eventsv1.Registration_REGISTRATION_CENG, eventsv1.RegistrationState_REGISTRATION_STATE_REGISTERED))
 		case 2:
-			q.Registrations = append(q.Registrations, eventsv1.Registration_REGISTRATION_IENG)
+			q.RegistrationStates = append(q.RegistrationStates, registration(eventsv1.Registration_REGISTRATION_IENG, eventsv1.RegistrationState_REGISTRATION_STATE_REGISTERED))
+		case 3:
+			q.RegistrationStates = append(q.RegistrationStates, registration(eventsv1.Registration_REGISTRATION_ENGTECH, eventsv1.RegistrationState_REGISTRATION_STATE_REGISTERED))
 		}
 		q.YearsExperience = int32(g.r.IntN(26))
 	}
@@ -231,9 +251,50 @@ func (g *Generator) Candidate(i int) *eventsv1.Candidate {
 		}
 	}
 	if g.chance(0.15) {
-		c.Hours = []eventsv1.Hours{eventsv1.Hours(1 + g.r.IntN(2))}
+		c.WorkingPatterns = []eventsv1.WorkingPattern{eventsv1.WorkingPattern(1 + g.r.IntN(2))}
+		if g.chance(0.3) {
+			c.WorkingPatterns = append(c.WorkingPatterns, eventsv1.WorkingPattern(3+g.r.IntN(6)))
+		}
+	}
+	if g.chance(0.1) {
+		c.Settings = []eventsv1.Setting{eventsv1.Setting(1 + g.weighted(70, 10, 12, 8))}
+	}
+	if g.chance(0.15) {
+		c.MinSalary = 25000 + int32(c.MinBand)*7000
+	}
+	if g.chance(0.2) {
+		c.AvailableFrom = g.now.AddDate(0, g.r.IntN(9), 0).Format("2006-01-02")
+	}
+	for _, s := range c.Specialisms {
+		if g.chance(0.3) && q.YearsExperience > 0 {
+			q.SpecialismExperience = append(q.SpecialismExperience, &eventsv1.SpecialismYears{Specialism: s, Years: 1 + int32(g.r.IntN(int(q.YearsExperience)))})
+		}
 	}
 	return c
+}
+
+func registration(r eventsv1.Registration, s eventsv1.RegistrationState) *eventsv1.RegistrationHeld {
+	return &eventsv1.RegistrationHeld{Register: r, State: s}
+}
+
+// The STP's entry rule, as the National School publishes it.
+var stpEntry = &eventsv1.RequirementGroup{
+	Label: "A 1st or 2:1 honours degree in a relevant subject, or a 2:2 plus a relevant higher degree",
+	AnyOf: []*eventsv1.Alternative{
+		{AllOf: []*eventsv1.Condition{{Kind: eventsv1.ConditionKind_CONDITION_KIND_DEGREE, MinClass: eventsv1.DegreeClass_DEGREE_CLASS_UPPER_SECOND, Subjects: engineering, PredictedOk: true}}},
+		{AllOf: []*eventsv1.Condition{
+			{Kind: eventsv1.ConditionKind_CONDITION_KIND_DEGREE, MinClass: eventsv1.DegreeClass_DEGREE_CLASS_LOWER_SECOND, PredictedOk: true},
+			{Kind: eventsv1.ConditionKind_CONDITION_KIND_HIGHER_DEGREE, Subjects: engineering, PredictedOk: true},
+		}},
+	},
+}
+
+func group(label string, alts ...[]*eventsv1.Condition) *eventsv1.RequirementGroup {
+	g := &eventsv1.RequirementGroup{Label: label}
+	for _, a := range alts {
+		g.AnyOf = append(g.AnyOf, &eventsv1.Alternative{AllOf: a})
+	}
+	return g
 }
 
 // centreSpread widens the spread around bigger places.
@@ -269,19 +330,19 @@ func (g *Generator) Vacancy(i int) *eventsv1.Vacancy {
 	family := families[g.weighted(35, 20, 20, 10, 15)]
 	closes := g.now.Add(time.Duration(1+g.r.IntN(60*24)) * time.Hour).Truncate(24 * time.Hour)
 	v := &eventsv1.Vacancy{
-		Id:             fmt.Sprintf("v%020d", i),
-		Trust:          &eventsv1.TrustRef{Code: trust, Name: centre.Name + " NHS Trust " + trust},
-		Reference:      fmt.Sprintf("REF-%d", i),
-		Title:          "Vacancy",
-		RoleFamily:     family,
-		Specialisms:    g.specialisms(1 + g.r.IntN(2)),
-		Setting:        eventsv1.Setting(1 + g.weighted(70, 10, 12, 8)),
-		Contract:       eventsv1.Contract(1 + g.weighted(70, 20, 5, 5)),
-		Hours:          eventsv1.Hours(1 + g.weighted(85, 15)),
-		Site:           &eventsv1.Site{Name: centre.Name, Location: g.place(centre, centre.Spread/3)},
-		Status:         eventsv1.VacancyStatus_VACANCY_STATUS_OPEN,
-		ClosesAtUnixMs: closes.UnixMilli(),
-		Requirements:   &eventsv1.Requirements{},
+		Id:              fmt.Sprintf("v%020d", i),
+		Trust:           &eventsv1.TrustRef{Code: trust, Name: centre.Name + " NHS Trust " + trust},
+		Reference:       fmt.Sprintf("REF-%d", i),
+		Title:           "Vacancy",
+		RoleFamily:      family,
+		Specialisms:     g.specialisms(1 + g.r.IntN(2)),
+		Setting:         eventsv1.Setting(1 + g.weighted(70, 10, 12, 8)),
+		Contract:        eventsv1.Contract(1 + g.weighted(70, 20, 5, 5)),
+		WorkingPatterns: []eventsv1.WorkingPattern{eventsv1.WorkingPattern(1 + g.weighted(85, 15))},
+		Site:            &eventsv1.Site{Name: centre.Name, Location: g.place(centre, centre.Spread/3)},
+		Status:          eventsv1.VacancyStatus_VACANCY_STATUS_OPEN,
+		ClosesAtUnixMs:  closes.UnixMilli(),
+		Requirements:    &eventsv1.Requirements{},
 	}
 	r := v.Requirements
 	switch family {
@@ -294,23 +355,36 @@ func (g *Generator) Vacancy(i int) *eventsv1.Vacancy {
 		if g.chance(0.3) {
 			r.ALevelSubjects = []eventsv1.ALevelSubject{eventsv1.ALevelSubject_A_LEVEL_SUBJECT_MATHEMATICS}
 		}
+		if g.chance(0.3) {
+			r.Desirable = append(r.Desirable, group("A level physics or equivalent",
+				[]*eventsv1.Condition{{Kind: eventsv1.ConditionKind_CONDITION_KIND_A_LEVELS, ALevelSubjects: []eventsv1.ALevelSubject{eventsv1.ALevelSubject_A_LEVEL_SUBJECT_PHYSICS}, PredictedOk: true}}))
+		}
 	case eventsv1.RoleFamily_ROLE_FAMILY_CLINICAL_TECHNOLOGIST:
 		v.Band = eventsv1.Band(3 + g.r.IntN(3))
 		if g.chance(0.5) {
 			r.MinDegreeClass = eventsv1.DegreeClass_DEGREE_CLASS_LOWER_SECOND
 			r.DegreeSubjects = engineering
 		}
-		if g.chance(0.4) {
+		switch g.weighted(40, 20, 40) {
+		case 1:
 			r.Registrations = []eventsv1.Registration{eventsv1.Registration_REGISTRATION_RCT}
+		case 2:
+			r.Essential = append(r.Essential, group("Registered with the RCT, or working towards it",
+				[]*eventsv1.Condition{{Kind: eventsv1.ConditionKind_CONDITION_KIND_REGISTRATION, Register: eventsv1.Registration_REGISTRATION_RCT,
+					State: eventsv1.RegistrationState_REGISTRATION_STATE_WORKING_TOWARDS}}))
 		}
 		if g.chance(0.4) {
 			r.MinYearsExperience = int32(1 + g.r.IntN(3))
 		}
+		if g.chance(0.3) {
+			r.Desirable = append(r.Desirable, group("Engineering Council registration",
+				[]*eventsv1.Condition{{Kind: eventsv1.ConditionKind_CONDITION_KIND_REGISTRATION, Register: eventsv1.Registration_REGISTRATION_ENGTECH}}))
+		}
 	case eventsv1.RoleFamily_ROLE_FAMILY_STP_TRAINEE:
 		v.Band = eventsv1.Band_BAND_6
 		v.Contract = eventsv1.Contract_CONTRACT_TRAINING
-		r.MinDegreeClass = eventsv1.DegreeClass_DEGREE_CLASS_UPPER_SECOND
-		r.DegreeSubjects = engineering
+		r.Essential = append(r.Essential, stpEntry)
+		v.StartDate = time.Date(g.now.Year()+1, time.September, 1, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
 	case eventsv1.RoleFamily_ROLE_FAMILY_CLINICAL_SCIENTIST:
 		v.Band = eventsv1.Band(5 + g.r.IntN(4))
 		r.MinDegreeClass = eventsv1.DegreeClass_DEGREE_CLASS_UPPER_SECOND
@@ -320,6 +394,14 @@ func (g *Generator) Vacancy(i int) *eventsv1.Vacancy {
 		}
 		if g.chance(0.5) {
 			r.MinYearsExperience = int32(2 + g.r.IntN(4))
+		}
+		if g.chance(0.5) {
+			r.Desirable = append(r.Desirable, group("Membership of IPEM",
+				[]*eventsv1.Condition{{Kind: eventsv1.ConditionKind_CONDITION_KIND_MEMBERSHIP, Membership: eventsv1.MembershipGrade_MEMBERSHIP_GRADE_MEMBER}}))
+		}
+		if s := v.Specialisms[0]; g.chance(0.3) {
+			r.Desirable = append(r.Desirable, group("",
+				[]*eventsv1.Condition{{Kind: eventsv1.ConditionKind_CONDITION_KIND_EXPERIENCE, Years: 1, Specialism: s}}))
 		}
 	default:
 		v.Band = eventsv1.Band(4 + g.r.IntN(4))
@@ -332,6 +414,10 @@ func (g *Generator) Vacancy(i int) *eventsv1.Vacancy {
 			r.Registrations = []eventsv1.Registration{eventsv1.Registration_REGISTRATION_CENG}
 		case 2:
 			r.Registrations = []eventsv1.Registration{eventsv1.Registration_REGISTRATION_IENG}
+			if g.chance(0.5) {
+				r.Desirable = append(r.Desirable, group("Chartered Engineer (CEng)",
+					[]*eventsv1.Condition{{Kind: eventsv1.ConditionKind_CONDITION_KIND_REGISTRATION, Register: eventsv1.Registration_REGISTRATION_CENG}}))
+			}
 		}
 		if g.chance(0.5) {
 			r.MinYearsExperience = int32(3 + g.r.IntN(5))

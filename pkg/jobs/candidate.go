@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
@@ -9,18 +10,25 @@ import (
 
 // CandidateInput is a candidate's profile as they write it at sign-up or replace it.
 type CandidateInput struct {
-	Email             string               `json:"email"`
-	Name              string               `json:"name,omitempty"`
-	Home              *PlaceInput          `json:"home"`
-	TravelRadiusKm    int32                `json:"travel_radius_km,omitempty"`
-	WillingToRelocate bool                 `json:"willing_to_relocate,omitempty"`
-	RoleFamilies      []string             `json:"role_families"`
-	Specialisms       []string             `json:"specialisms,omitempty"`
-	MinBand           string               `json:"min_band,omitempty"`
-	Contracts         []string             `json:"contracts,omitempty"`
-	Hours             []string             `json:"hours,omitempty"`
-	Qualifications    *QualificationsInput `json:"qualifications,omitempty"`
-	AvailableFrom     string               `json:"available_from,omitempty"`
+	Email             string      `json:"email"`
+	Name              string      `json:"name,omitempty"`
+	Home              *PlaceInput `json:"home"`
+	TravelRadiusKm    int32       `json:"travel_radius_km,omitempty"`
+	WillingToRelocate bool        `json:"willing_to_relocate,omitempty"`
+	RoleFamilies      []string    `json:"role_families"`
+	Specialisms       []string    `json:"specialisms,omitempty"`
+	MinBand           string      `json:"min_band,omitempty"`
+	Contracts         []string    `json:"contracts,omitempty"`
+	// Hours (full_time, part_time) is read as working patterns.
+	Hours []string `json:"hours,omitempty"`
+	// WorkingPatterns wanted: any of them will do (none: any pattern).
+	WorkingPatterns []string `json:"working_patterns,omitempty"`
+	// Settings wanted (none: any setting).
+	Settings       []string             `json:"settings,omitempty"`
+	Qualifications *QualificationsInput `json:"qualifications,omitempty"`
+	AvailableFrom  string               `json:"available_from,omitempty" api:"format=date"`
+	// MinSalary is the lowest full-time salary wanted, pounds a year (0: any).
+	MinSalary int32 `json:"min_salary,omitempty" api:"min=0,max=300000"`
 }
 
 // MaxTravelRadiusKm bounds a travel radius: beyond it, say willing_to_relocate.
@@ -39,9 +47,19 @@ func (in *CandidateInput) Check(ctx context.Context, now time.Time, r Resolver) 
 		Specialisms:       enumList[eventsv1.Specialism](&c, "/specialisms", in.Specialisms, false),
 		MinBand:           enumField[eventsv1.Band](&c, "/min_band", in.MinBand, false),
 		Contracts:         enumList[eventsv1.Contract](&c, "/contracts", in.Contracts, false),
-		Hours:             enumList[eventsv1.Hours](&c, "/hours", in.Hours, false),
+		WorkingPatterns:   enumList[eventsv1.WorkingPattern](&c, "/working_patterns", in.WorkingPatterns, false),
+		Settings:          enumList[eventsv1.Setting](&c, "/settings", in.Settings, false),
 		Qualifications:    c.qualifications("/qualifications", in.Qualifications),
 	}
+	for _, h := range enumList[eventsv1.Hours](&c, "/hours", in.Hours, false) {
+		if p := eventsv1.WorkingPattern(h); !slices.Contains(cand.WorkingPatterns, p) {
+			cand.WorkingPatterns = append(cand.WorkingPatterns, p)
+		}
+	}
+	if in.MinSalary < 0 || in.MinSalary > MaxSalary {
+		c.add("/min_salary", "must be 0 to £%d a year", MaxSalary)
+	}
+	cand.MinSalary = in.MinSalary
 	if cand.MinBand == 0 {
 		cand.MinBand = eventsv1.Band_BAND_2
 	}
@@ -79,25 +97,36 @@ func (in *CandidateInput) Check(ctx context.Context, now time.Time, r Resolver) 
 
 // CandidateView is a profile as its candidate reads it.
 type CandidateView struct {
-	ID                string              `json:"id"`
-	Email             string              `json:"email"`
-	Name              string              `json:"name,omitempty"`
-	Home              PlaceView           `json:"home"`
-	TravelRadiusKm    int32               `json:"travel_radius_km"`
-	WillingToRelocate bool                `json:"willing_to_relocate"`
-	RoleFamilies      []string            `json:"role_families"`
-	Specialisms       []string            `json:"specialisms"`
-	MinBand           string              `json:"min_band"`
-	Contracts         []string            `json:"contracts"`
-	Hours             []string            `json:"hours"`
-	Qualifications    QualificationsInput `json:"qualifications"`
-	AvailableFrom     string              `json:"available_from,omitempty"`
-	CreatedAt         time.Time           `json:"created_at"`
-	UpdatedAt         time.Time           `json:"updated_at"`
+	ID                string    `json:"id"`
+	Email             string    `json:"email"`
+	Name              string    `json:"name,omitempty"`
+	Home              PlaceView `json:"home"`
+	TravelRadiusKm    int32     `json:"travel_radius_km"`
+	WillingToRelocate bool      `json:"willing_to_relocate"`
+	RoleFamilies      []string  `json:"role_families"`
+	Specialisms       []string  `json:"specialisms"`
+	MinBand           string    `json:"min_band"`
+	Contracts         []string  `json:"contracts"`
+	// Hours is the full_time and part_time of WorkingPatterns, as before.
+	Hours           []string            `json:"hours"`
+	WorkingPatterns []string            `json:"working_patterns"`
+	Settings        []string            `json:"settings"`
+	Qualifications  QualificationsInput `json:"qualifications"`
+	AvailableFrom   string              `json:"available_from,omitempty" api:"format=date"`
+	MinSalary       int32               `json:"min_salary,omitempty"`
+	CreatedAt       time.Time           `json:"created_at"`
+	UpdatedAt       time.Time           `json:"updated_at"`
 }
 
-// ViewCandidate returns the view of c.
+// ViewCandidate returns the view of c, read in the current shape.
 func ViewCandidate(c *eventsv1.Candidate) CandidateView {
+	c = eventsv1.UpgradeCandidate(c)
+	var hours []string
+	for _, p := range c.GetWorkingPatterns() {
+		if p == eventsv1.WorkingPattern_WORKING_PATTERN_FULL_TIME || p == eventsv1.WorkingPattern_WORKING_PATTERN_PART_TIME {
+			hours = append(hours, Name(p))
+		}
+	}
 	return CandidateView{
 		ID:                c.GetId(),
 		Email:             c.GetEmail(),
@@ -109,9 +138,12 @@ func ViewCandidate(c *eventsv1.Candidate) CandidateView {
 		Specialisms:       NamesOf(c.GetSpecialisms()),
 		MinBand:           Name(c.GetMinBand()),
 		Contracts:         NamesOf(c.GetContracts()),
-		Hours:             NamesOf(c.GetHours()),
+		Hours:             append([]string{}, hours...),
+		WorkingPatterns:   NamesOf(c.GetWorkingPatterns()),
+		Settings:          NamesOf(c.GetSettings()),
 		Qualifications:    qualificationsView(c.GetQualifications()),
 		AvailableFrom:     c.GetAvailableFrom(),
+		MinSalary:         c.GetMinSalary(),
 		CreatedAt:         time.UnixMilli(c.GetCreatedAtUnixMs()).UTC(),
 		UpdatedAt:         time.UnixMilli(c.GetUpdatedAtUnixMs()).UTC(),
 	}

@@ -26,6 +26,14 @@ var enumNameOverrides = map[protoreflect.FullName]string{
 	"clinjobs.events.v1.DEGREE_CLASS_LOWER_SECOND": "2:2",
 }
 
+// retired are enum values kept only to read records of before (IPEM as a
+// "registration": it is a professional body): never parsed or listed.
+var retired = map[protoreflect.FullName]bool{
+	"clinjobs.events.v1.REGISTRATION_IPEM": true,
+}
+
+func deprecated(v protoreflect.EnumValueDescriptor) bool { return retired[v.FullName()] }
+
 func enumName(v protoreflect.EnumValueDescriptor, prefix string) string {
 	if n, ok := enumNameOverrides[v.FullName()]; ok {
 		return n
@@ -54,7 +62,9 @@ func Names[E Enum]() []string {
 	prefix := enumPrefix(d)
 	var out []string
 	for i := 1; i < d.Values().Len(); i++ {
-		out = append(out, enumName(d.Values().Get(i), prefix))
+		if v := d.Values().Get(i); !deprecated(v) {
+			out = append(out, enumName(v, prefix))
+		}
 	}
 	return out
 }
@@ -69,6 +79,9 @@ func Parse[E Enum](s string) (E, bool) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	for i := 1; i < d.Values().Len(); i++ {
 		v := d.Values().Get(i)
+		if deprecated(v) {
+			continue
+		}
 		if s == enumName(v, prefix) || s == strings.ToLower(strings.TrimPrefix(string(v.Name()), prefix)) {
 			return E(v.Number()), true
 		}

@@ -65,7 +65,7 @@ func (p *place) resolve(ctx context.Context, r Resolver, c *checker) (*eventsv1.
 	if p.postcode == "" {
 		return &eventsv1.Location{Latitude: round6(p.point.Lat), Longitude: round6(p.point.Lon)}, nil
 	}
-	pt, _, err := r.Resolve(ctx, p.postcode)
+	pt, precision, err := r.Resolve(ctx, p.postcode)
 	if errors.Is(err, geo.ErrUnknownPostcode) {
 		c.add(p.field, "%s is not a known UK postcode", p.postcode)
 		return nil, nil
@@ -73,7 +73,7 @@ func (p *place) resolve(ctx context.Context, r Resolver, c *checker) (*eventsv1.
 	if err != nil {
 		return nil, problem.Wrap(problem.Unavailable, err, "postcodes cannot be looked up just now")
 	}
-	return &eventsv1.Location{Latitude: round6(pt.Lat), Longitude: round6(pt.Lon), Postcode: string(p.postcode)}, nil
+	return &eventsv1.Location{Latitude: round6(pt.Lat), Longitude: round6(pt.Lon), Postcode: string(p.postcode), Precision: string(precision)}, nil
 }
 
 // round6 keeps six decimal places of a degree: about 10 cm, finer than any

@@ -16,7 +16,12 @@
 //   - band: the vacancy's band is at or above the candidate's minimum band
 //     (bands are numbered in pay order); no minimum accepts any band.
 //   - contract, hours: the candidate lists none (any will do) or lists the
-//     vacancy's.
+//     vacancy's contract, or one of its working patterns.
+//   - setting: the candidate lists no settings or lists the vacancy's.
+//   - salary: the top of the vacancy's range is at least the candidate's
+//     minimum salary, when they give one.
+//   - start_date: a candidate available from a date after the vacancy's
+//     start date misses it; either date unset passes.
 //   - distance: the distance from home to site, rounded to 0.1 km, is at most
 //     the travel radius (a site exactly at the radius is inside), or the
 //     candidate is willing to relocate.
@@ -32,6 +37,24 @@
 //     (CEng) registration also meets a requirement for Incorporated Engineer
 //     (IEng), the lower grade of the same Engineering Council register.
 //   - experience: years_experience is at least min_years_experience.
+//   - essential: each essential group is met: by any one of its
+//     alternatives, an alternative by all of its conditions (a degree of a
+//     class in subjects, a higher degree, a level on the qualification
+//     ladder, an award, an apprenticeship level, A levels or equivalents by
+//     UCAS points and subjects, GCSE grades, a registration in a state, IPEM
+//     membership, years of experience in a specialism). Predicted grades
+//     and awards in progress count only in a condition that says so. A
+//     registration asked "registered or working towards" is met by working
+//     towards < eligible < registered; "eligible" by eligible or registered;
+//     an Engineering Council grade by the same or a higher grade (EngTech <
+//     IEng < CEng). Every group missed is a miss of its own, named in the
+//     trust's words or described.
+//
+// Desirable groups never decide eligibility: each is named in the reasons,
+// met or not met, and the share met is a part of the score.
+//
+// A distance to or from a place known only to its postcode area is said
+// as "about" so many km.
 //
 // The qualification rules ([Rule.Requirement]) test things a candidate can go
 // and get; [NearMiss] picks out a candidate held back by exactly one of them.
@@ -54,9 +77,10 @@
 //     minimum counts as band 2, the default profiles are given), 20 when over
 //     is 0 or 1, then 5 less for each further band, never below 0; 0 when the
 //     vacancy is below the minimum.
-//   - experience, up to 15: with over = years held − years asked, 15 when over
-//     is 0 to 3, then 3 less for each further year, never below 0; 0 when the
-//     candidate has fewer years than asked.
+//   - desirables, up to 15: 15 × (desirable groups met) / (desirable
+//     groups), 15 when the vacancy lists none. Years of experience beyond
+//     those asked count for nothing: no part of the score falls as they
+//     rise.
 //   - closing soon, up to 10: with t the time from now to closes_at_unix_ms
 //     in milliseconds, 10 when 0 < t ≤ 7 days, 10 × (60 days − t) / 53 days
 //     when 7 days < t < 60 days, and 0 when t ≥ 60 days or the closing time

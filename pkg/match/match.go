@@ -27,8 +27,20 @@ const (
 	// RuleContract: the candidate lists no contracts (any will do) or lists the
 	// vacancy's.
 	RuleContract Rule = "contract"
-	// RuleHours: the candidate lists no hours (any will do) or lists the vacancy's.
+	// RuleHours: the candidate lists no working patterns (any will do), or
+	// the vacancy lists none, or they have one in common (full time, part
+	// time, job share...). Records with the one "hours" of before are read
+	// as that working pattern.
 	RuleHours Rule = "hours"
+	// RuleSetting: the candidate lists no settings (any will do) or lists
+	// the vacancy's.
+	RuleSetting Rule = "setting"
+	// RuleSalary: the candidate asks no minimum salary, or the top of the
+	// vacancy's range reaches it.
+	RuleSalary Rule = "salary"
+	// RuleStartDate: the vacancy gives no start date, or the candidate no
+	// date they are available from, or they are available by the start.
+	RuleStartDate Rule = "start_date"
 	// RuleDistance: the site is within the candidate's travel radius of home
 	// (distance rounded to 0.1 km; exactly at the radius is within), or the
 	// candidate is willing to relocate.
@@ -58,15 +70,20 @@ const (
 	RuleRegistration Rule = "registration"
 	// RuleExperience: years_experience is at least min_years_experience.
 	RuleExperience Rule = "experience"
+	// RuleEssential: every essential group of the vacancy is met, each by
+	// any one of its alternatives, an alternative by all of its conditions.
+	// Each group not met is a miss of its own.
+	RuleEssential Rule = "essential"
 )
 
 // Rules returns every rule in the fixed order [Evaluate] applies them and
 // lists misses in.
 func Rules() []Rule {
 	return []Rule{
-		RuleOpen, RuleRoleFamily, RuleBand, RuleContract, RuleHours, RuleDistance,
-		RuleALevelSubjects, RuleALevelCount, RuleDegreeSubject, RuleDegreeClass,
-		RuleAccreditedDegree, RuleMSc, RuleNVQ, RuleRegistration, RuleExperience,
+		RuleOpen, RuleRoleFamily, RuleBand, RuleContract, RuleHours, RuleSetting, RuleSalary,
+		RuleStartDate, RuleDistance, RuleALevelSubjects, RuleALevelCount, RuleDegreeSubject,
+		RuleDegreeClass, RuleAccreditedDegree, RuleMSc, RuleNVQ, RuleRegistration, RuleExperience,
+		RuleEssential,
 	}
 }
 
@@ -77,7 +94,7 @@ func Rules() []Rule {
 func (r Rule) Requirement() bool {
 	switch r {
 	case RuleALevelSubjects, RuleALevelCount, RuleDegreeSubject, RuleDegreeClass,
-		RuleAccreditedDegree, RuleMSc, RuleNVQ, RuleRegistration, RuleExperience:
+		RuleAccreditedDegree, RuleMSc, RuleNVQ, RuleRegistration, RuleExperience, RuleEssential:
 		return true
 	}
 	return false
@@ -103,27 +120,52 @@ type Result struct {
 	// Reasons says why the vacancy fits, in short human words, when Eligible;
 	// nil otherwise.
 	Reasons []string
-	// Misses lists every failed rule, in the order of [Rules].
+	// Misses lists every failed rule, in the order of [Rules] (one for each
+	// essential group not met).
 	Misses []Miss
+	// DesirablesMet and DesirablesAsked count the vacancy's desirable
+	// groups the candidate meets, and all of them.
+	DesirablesMet, DesirablesAsked int
 }
 
 // Evaluate applies every rule to candidate c and vacancy v as of now, and
 // scores the pair. Nil messages and unset fields read as their zero values.
+//
+// Records from before the contracts changed are read in the current shape
+// ([eventsv1.UpgradeCandidate], [eventsv1.UpgradeVacancy]).
 func Evaluate(c *eventsv1.Candidate, v *eventsv1.Vacancy, now time.Time) Result {
+	c, v = eventsv1.UpgradeCandidate(c), eventsv1.UpgradeVacancy(v)
 	f := facts{
 		c:          c,
 		v:          v,
 		q:          c.GetQualifications(),
 		req:        v.GetRequirements(),
+		profile:    ProfileOf(c.GetQualifications()),
+		groups:     CompileGroups(v.GetRequirements()),
 		nowMs:      now.UnixMilli(),
 		distTenths: distanceTenths(c.GetHome(), v.GetSite().GetLocation()),
+		about:      approximate(c.GetHome()) || approximate(v.GetSite().GetLocation()),
 	}
+	f.desirablesMet = f.groups.DesirablesMet(&f.profile)
 	r := Result{
-		Score:      f.fit().Score(),
-		DistanceKm: float64(f.distTenths) / 10,
+		Score:           f.fit().Score(),
+		DistanceKm:      float64(f.distTenths) / 10,
+		DesirablesMet:   f.desirablesMet,
+		DesirablesAsked: len(f.groups.Desirable),
 	}
 	var reasons []string
 	for _, rule := range Rules() {
+		if rule == RuleEssential {
+			for i := range f.groups.Essential {
+				g := &f.groups.Essential[i]
+				if g.Met(&f.profile) {
+					reasons = append(reasons, "Essential met: "+Describe(g.src))
+				} else {
+					r.Misses = append(r.Misses, Miss{Rule: rule, Reason: "Essential not met: " + Describe(g.src)})
+				}
+			}
+			continue
+		}
 		o := check(rule, &f)
 		switch {
 		case !o.ok:
@@ -134,6 +176,14 @@ func Evaluate(c *eventsv1.Candidate, v *eventsv1.Vacancy, now time.Time) Result 
 	}
 	r.Eligible = len(r.Misses) == 0
 	if r.Eligible {
+		for i := range f.groups.Desirable {
+			g := &f.groups.Desirable[i]
+			if g.Met(&f.profile) {
+				reasons = append(reasons, "Desirable met: "+Describe(g.src))
+			} else {
+				reasons = append(reasons, "Desirable not met: "+Describe(g.src))
+			}
+		}
 		if common := commonSpecialisms(&f); len(common) > 0 {
 			reasons = append(reasons, "Specialisms in common: "+strings.Join(names(common, specialismName), ", "))
 		}
@@ -141,6 +191,10 @@ func Evaluate(c *eventsv1.Candidate, v *eventsv1.Vacancy, now time.Time) Result 
 	}
 	return r
 }
+
+// approximate reports whether a place is known only to its postcode area,
+// so that a distance to it is "about" so many km.
+func approximate(l *eventsv1.Location) bool { return l.GetPrecision() == "area" }
 
 // NearMiss reports the one failed rule of r when exactly one rule failed and
 // it is a [Rule.Requirement]: the next step on the candidate's career path
@@ -154,12 +208,16 @@ func NearMiss(r Result) (Miss, bool) {
 
 // facts are the inputs of one evaluation and what is derived from them once.
 type facts struct {
-	c          *eventsv1.Candidate
-	v          *eventsv1.Vacancy
-	q          *eventsv1.Qualifications
-	req        *eventsv1.Requirements
-	nowMs      int64
-	distTenths int64
+	c             *eventsv1.Candidate
+	v             *eventsv1.Vacancy
+	q             *eventsv1.Qualifications
+	req           *eventsv1.Requirements
+	profile       Profile
+	groups        Groups
+	desirablesMet int
+	nowMs         int64
+	distTenths    int64
+	about         bool
 }
 
 // outcome is one rule's verdict: when ok, text is a reason it fits ("" for
@@ -185,6 +243,12 @@ func check(rule Rule, f *facts) outcome {
 		return checkContract(f)
 	case RuleHours:
 		return checkHours(f)
+	case RuleSetting:
+		return checkSetting(f)
+	case RuleSalary:
+		return checkSalary(f)
+	case RuleStartDate:
+		return checkStartDate(f)
 	case RuleDistance:
 		return checkDistance(f)
 	case RuleALevelSubjects:
@@ -216,6 +280,8 @@ const (
 	maxTenths  = 200_152 // beyond any distance on Earth: π × geo.EarthRadiusKm is 20,015.1 km
 	engRegCEng = eventsv1.Registration_REGISTRATION_CENG
 	engRegIEng = eventsv1.Registration_REGISTRATION_IENG
+	engTech    = eventsv1.Registration_REGISTRATION_ENGTECH
+	registered = uint8(eventsv1.RegistrationState_REGISTRATION_STATE_REGISTERED)
 )
 
 // distanceTenths is the distance between two locations in tenths of a km.
@@ -300,22 +366,65 @@ func checkContract(f *facts) outcome {
 }
 
 func checkHours(f *facts) outcome {
-	want, got := f.c.GetHours(), f.v.GetHours()
+	want, got := f.c.GetWorkingPatterns(), f.v.GetWorkingPatterns()
+	if len(want) == 0 || len(got) == 0 || slices.ContainsFunc(got, func(p eventsv1.WorkingPattern) bool { return slices.Contains(want, p) }) {
+		return pass("")
+	}
+	return fail(fmt.Sprintf("the working pattern is %s; you want %s", orList(names(dedupe(got), patternName)), orList(names(dedupe(want), patternName))))
+}
+
+func checkSetting(f *facts) outcome {
+	want, got := f.c.GetSettings(), f.v.GetSetting()
 	if len(want) == 0 || slices.Contains(want, got) {
 		return pass("")
 	}
-	return fail(fmt.Sprintf("the hours are %s; you want %s", hoursName(got), orList(names(dedupe(want), hoursName))))
+	return fail(fmt.Sprintf("the setting is %s; you want %s", settingName(got), orList(names(dedupe(want), settingName))))
+}
+
+func checkSalary(f *facts) outcome {
+	want, top := f.c.GetMinSalary(), f.v.GetSalaryMax()
+	switch {
+	case want <= 0:
+		return pass("")
+	case top >= want:
+		return pass(fmt.Sprintf("pays up to £%s, above your minimum £%s", pounds(top), pounds(want)))
+	}
+	return fail(fmt.Sprintf("pays up to £%s; your minimum is £%s", pounds(top), pounds(want)))
+}
+
+// pounds writes a whole number of pounds with thousands separated: "31,049".
+func pounds(n int32) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func checkStartDate(f *facts) outcome {
+	start, from := f.v.GetStartDate(), f.c.GetAvailableFrom()
+	switch {
+	case start == "" || from == "":
+		return pass("")
+	case from <= start:
+		return pass("available by the start date, " + start)
+	}
+	return fail(fmt.Sprintf("starts %s; you are available from %s", start, from))
 }
 
 func checkDistance(f *facts) outcome {
 	radius := f.c.GetTravelRadiusKm()
+	km := kmText(f.distTenths)
+	if f.about {
+		km = "about " + km
+	}
 	switch {
 	case f.distTenths <= int64(radius)*10:
-		return pass(fmt.Sprintf("%s from home, within your %d km", kmText(f.distTenths), radius))
+		return pass(fmt.Sprintf("%s from home, within your %d km", km, radius))
 	case f.c.GetWillingToRelocate():
 		return pass("willing to relocate")
 	}
-	return fail(fmt.Sprintf("%s from home, beyond your %d km", kmText(f.distTenths), radius))
+	return fail(fmt.Sprintf("%s from home, beyond your %d km", km, radius))
 }
 
 func checkALevelSubjects(f *facts) outcome {
@@ -349,10 +458,11 @@ func checkALevelCount(f *facts) outcome {
 }
 
 // degree returns the candidate's honours degree, if they have one: a degree
-// with a class.
+// with a class, awarded (a predicted class counts only in conditions that
+// allow it).
 func degree(f *facts) (*eventsv1.Degree, bool) {
 	d := f.q.GetDegree()
-	return d, d.GetClass() != eventsv1.DegreeClass_DEGREE_CLASS_UNSPECIFIED
+	return d, d.GetClass() != eventsv1.DegreeClass_DEGREE_CLASS_UNSPECIFIED && !d.GetPredicted()
 }
 
 func checkDegreeSubject(f *facts) outcome {
@@ -397,7 +507,7 @@ func checkAccreditedDegree(f *facts) outcome {
 }
 
 func checkMSc(f *facts) outcome {
-	return checkHeld(f.req.GetMsc(), f.q.GetMsc(), "MSc held", "needs an MSc")
+	return checkHeld(f.req.GetMsc(), f.profile.Awards&(1<<eventsv1.Award_AWARD_MSC) != 0, "MSc held", "needs an MSc")
 }
 
 func checkNVQ(f *facts) outcome {
@@ -415,7 +525,7 @@ func checkHeld(asked, held bool, why, miss string) outcome {
 }
 
 func checkRegistration(f *facts) outcome {
-	asked, held := dedupe(f.req.GetRegistrations()), f.q.GetRegistrations()
+	asked := dedupe(f.req.GetRegistrations())
 	if len(asked) == 0 {
 		return pass("")
 	}
@@ -423,12 +533,12 @@ func checkRegistration(f *facts) outcome {
 	cengForIeng := false
 	for _, r := range asked {
 		switch {
-		case slices.Contains(held, r):
-			direct = append(direct, r)
-		case r == engRegIEng && slices.Contains(held, engRegCEng):
+		case r <= 0 || int(r) >= len(f.profile.Reg) || f.profile.Reg[r] < registered:
+			missing = append(missing, r)
+		case r == engRegIEng && !f.holds(engRegIEng) && f.holds(engRegCEng):
 			cengForIeng = true
 		default:
-			missing = append(missing, r)
+			direct = append(direct, r)
 		}
 	}
 	if len(missing) > 0 {
@@ -444,6 +554,14 @@ func checkRegistration(f *facts) outcome {
 		why = append(why, "CEng held, which meets the IEng requirement")
 	}
 	return pass(strings.Join(why, "; "))
+}
+
+// holds reports whether the candidate is registered in r itself, not
+// through a higher Engineering Council grade.
+func (f *facts) holds(r eventsv1.Registration) bool {
+	return slices.ContainsFunc(f.q.GetRegistrationStates(), func(h *eventsv1.RegistrationHeld) bool {
+		return h.GetRegister() == r && h.GetState() == eventsv1.RegistrationState_REGISTRATION_STATE_REGISTERED
+	})
 }
 
 func checkExperience(f *facts) outcome {

@@ -102,7 +102,7 @@ func TestEvaluateRules(t *testing.T) {
 			c.Hours = nil
 			v.Hours = eventsv1.Hours_HOURS_PART_TIME
 		}, "", ""},
-		{"hours not wanted", func(_ *C, v *V) { v.Hours = eventsv1.Hours_HOURS_PART_TIME }, match.RuleHours, "the hours are part-time; you want full-time"},
+		{"hours not wanted", func(_ *C, v *V) { v.Hours = eventsv1.Hours_HOURS_PART_TIME }, match.RuleHours, "the working pattern is part-time; you want full-time"},
 
 		// distance
 		{"distance at home", func(_ *C, v *V) { v.Site.Location = northOf(leeds, 0) }, "", "0 km from home, within your 30 km"},
@@ -212,8 +212,8 @@ func TestEvaluateRules(t *testing.T) {
 		{"registration missing", func(c *C, _ *V) { c.Qualifications.Registrations = nil }, match.RuleRegistration, "needs HCPC registration"},
 		{"registration two missing", func(c *C, v *V) {
 			c.Qualifications.Registrations = nil
-			v.Requirements.Registrations = append(v.Requirements.Registrations, eventsv1.Registration_REGISTRATION_IPEM)
-		}, match.RuleRegistration, "needs HCPC and IPEM registration"},
+			v.Requirements.Registrations = append(v.Requirements.Registrations, eventsv1.Registration_REGISTRATION_CENG)
+		}, match.RuleRegistration, "needs HCPC and CEng registration"},
 		{"registration with the RCT missing", func(c *C, v *V) {
 			v.Requirements.Registrations = []eventsv1.Registration{eventsv1.Registration_REGISTRATION_RCT}
 		}, match.RuleRegistration, "needs registration with the Register of Clinical Technologists"},
@@ -334,6 +334,10 @@ func TestRules(t *testing.T) {
 		match.RuleNVQ:              true,
 		match.RuleRegistration:     true,
 		match.RuleExperience:       true,
+		match.RuleSetting:          false,
+		match.RuleSalary:           false,
+		match.RuleStartDate:        false,
+		match.RuleEssential:        true,
 	}
 	rules := match.Rules()
 	if len(rules) != len(requirement) {

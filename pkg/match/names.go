@@ -108,6 +108,10 @@ func registrationName(r eventsv1.Registration) string {
 		return "CEng"
 	case eventsv1.Registration_REGISTRATION_IENG:
 		return "IEng"
+	case eventsv1.Registration_REGISTRATION_ENGTECH:
+		return "EngTech"
+	case eventsv1.Registration_REGISTRATION_AHCS:
+		return "Academy for Healthcare Science"
 	}
 	return words(r)
 }
@@ -162,10 +166,17 @@ func contractName(c eventsv1.Contract) string {
 	return strings.ReplaceAll(words(c), " ", "-")
 }
 
-// hoursName is "full-time" or "part-time".
-func hoursName(h eventsv1.Hours) string {
-	return strings.ReplaceAll(words(h), " ", "-")
+// patternName is "full-time", "part-time", "job share", "on call".
+func patternName(h eventsv1.WorkingPattern) string {
+	switch h {
+	case eventsv1.WorkingPattern_WORKING_PATTERN_FULL_TIME, eventsv1.WorkingPattern_WORKING_PATTERN_PART_TIME:
+		return strings.ReplaceAll(words(h), " ", "-")
+	}
+	return words(h)
 }
+
+// settingName is "acute hospital".
+func settingName(s eventsv1.Setting) string { return words(s) }
 
 // kmText writes a distance in tenths of a km: "14 km", "14.3 km".
 func kmText(tenths int64) string {

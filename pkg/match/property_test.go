@@ -5,11 +5,15 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/clinjobs/clinjobs/pkg/geo"
 	"github.com/clinjobs/clinjobs/pkg/match"
+	"github.com/clinjobs/clinjobs/pkg/match/matchtest"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 )
 
@@ -103,6 +107,10 @@ func randomPair(rng *rand.Rand, now time.Time) (*eventsv1.Candidate, *eventsv1.V
 		}
 	}
 	if rng.IntN(2) == 0 {
+		matchtest.Candidate(rng, c)
+		matchtest.Vacancy(rng, v, c)
+	}
+	if rng.IntN(2) == 0 {
 		fit(rng, c, v)
 	}
 	return c, v
@@ -140,6 +148,18 @@ func fit(rng *rand.Rand, c *eventsv1.Candidate, v *eventsv1.Vacancy) {
 	if !keep() && len(c.Hours) > 0 {
 		v.Hours = pick(rng, c.Hours)
 	}
+	if !keep() && len(c.WorkingPatterns) > 0 {
+		v.WorkingPatterns = []eventsv1.WorkingPattern{pick(rng, c.WorkingPatterns)}
+	}
+	if !keep() && len(c.Settings) > 0 {
+		v.Setting = pick(rng, c.Settings)
+	}
+	if !keep() {
+		v.SalaryMax = max(v.SalaryMax, c.MinSalary)
+	}
+	if !keep() && v.StartDate != "" && c.AvailableFrom > v.StartDate {
+		c.AvailableFrom = v.StartDate
+	}
 	if !keep() {
 		c.WillingToRelocate = true
 	}
@@ -147,6 +167,9 @@ func fit(rng *rand.Rand, c *eventsv1.Candidate, v *eventsv1.Vacancy) {
 		return
 	}
 	r := v.Requirements
+	if !keep() {
+		r.Essential = nil
+	}
 	if !keep() {
 		r.ALevelSubjects = nil
 		if s := pick(rng, q.ALevels); s != 0 {
@@ -188,7 +211,8 @@ func fit(rng *rand.Rand, c *eventsv1.Candidate, v *eventsv1.Vacancy) {
 }
 
 // referenceScore is the score as the package doc words it, in floating point.
-func referenceScore(c *eventsv1.Candidate, v *eventsv1.Vacancy, now time.Time) int {
+// desirablesMet is counted by the caller, group by group.
+func referenceScore(c *eventsv1.Candidate, v *eventsv1.Vacancy, now time.Time, desirablesMet int) int {
 	round := func(x float64) int { return int(math.Floor(x + 0.5)) }
 	total := 0
 
@@ -235,7 +259,11 @@ func referenceScore(c *eventsv1.Candidate, v *eventsv1.Vacancy, now time.Time) i
 	}
 	lowest := max(c.GetMinBand(), eventsv1.Band_BAND_2)
 	total += step(int(v.GetBand())-int(lowest), 1, 20, 5)
-	total += step(int(c.GetQualifications().GetYearsExperience())-int(v.GetRequirements().GetMinYearsExperience()), 3, 15, 3)
+	if asked := len(v.GetRequirements().GetDesirable()); asked == 0 {
+		total += 15
+	} else {
+		total += round(15 * float64(desirablesMet) / float64(asked))
+	}
 
 	left := time.Duration(v.GetClosesAtUnixMs()-now.UnixMilli()) * time.Millisecond
 	switch {
@@ -279,14 +307,15 @@ func TestEvaluateProperties(t *testing.T) {
 		}
 		for j, m := range r.Misses {
 			o, ok := order[m.Rule]
-			if !ok || m.Reason == "" || j > 0 && o <= order[r.Misses[j-1].Rule] {
+			repeat := m.Rule == match.RuleEssential && j > 0 && r.Misses[j-1].Rule == match.RuleEssential
+			if !ok || m.Reason == "" || j > 0 && o <= order[r.Misses[j-1].Rule] && !repeat {
 				fail("miss %d %+v out of order, unknown or unexplained", j, m)
 			}
 		}
 		if tenths := r.DistanceKm * 10; tenths != math.Round(tenths) || r.DistanceKm < 0 {
 			fail("distance %v not rounded to 0.1 km", r.DistanceKm)
 		}
-		if want := referenceScore(c, v, at); r.Score != want {
+		if want := referenceScore(c, v, at, r.DesirablesMet); r.Score != want {
 			fail("score %d, reference %d", r.Score, want)
 		}
 		m, ok := match.NearMiss(r)
@@ -305,4 +334,41 @@ func TestEvaluateProperties(t *testing.T) {
 		t.Errorf("only %d eligible and %d near misses in %d cases", eligible, nearMisses, n)
 	}
 	t.Logf("%d eligible, %d near misses in %d cases", eligible, nearMisses, n)
+}
+
+// TestMoreExperienceNeverLowersScore: no rule discriminates by age; years
+// of experience beyond those asked, in all or in a specialism, never lower
+// a score or turn a match away.
+func TestMoreExperienceNeverLowersScore(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(4, 0xA9E))
+	for i := range 5_000 {
+		c, v := randomPair(rng, now)
+		before := match.Evaluate(c, v, now)
+		more := proto.Clone(c).(*eventsv1.Candidate)
+		q := more.GetQualifications()
+		if q == nil {
+			q = &eventsv1.Qualifications{}
+			more.Qualifications = q
+		}
+		q.YearsExperience += int32(1 + rng.IntN(30))
+		for _, e := range q.SpecialismExperience {
+			e.Years += int32(rng.IntN(20))
+		}
+		after := match.Evaluate(more, v, now)
+		if after.Score < before.Score || before.Eligible && !after.Eligible {
+			t.Fatalf("case %d: more experience: score %d → %d, eligible %v → %v", i, before.Score, after.Score, before.Eligible, after.Eligible)
+		}
+	}
+}
+
+// TestDistanceAbout: a place known only to its postcode area is "about" so far.
+func TestDistanceAbout(t *testing.T) {
+	t.Parallel()
+	c, v := candidate(), vacancy()
+	c.Home.Postcode, c.Home.Precision = "LS", "area"
+	r := match.Evaluate(c, v, now)
+	if !slices.ContainsFunc(r.Reasons, func(s string) bool { return strings.HasPrefix(s, "about ") && strings.Contains(s, " km from home") }) {
+		t.Fatalf("reasons %q: want the distance said as about so many km", r.Reasons)
+	}
 }

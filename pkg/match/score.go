@@ -11,7 +11,7 @@ const (
 	maxSpecialismScore = 30
 	maxDistanceScore   = 25
 	maxBandScore       = 20
-	maxExperienceScore = 15
+	maxDesirableScore  = 15
 	maxClosingScore    = 10
 
 	// neutralSpecialismScore is given when either side lists no specialisms.
@@ -34,15 +34,16 @@ type Fit struct {
 	Relocate       bool
 	VacancyBand    eventsv1.Band
 	// MinBand is the candidate's minimum; unset counts as band 2.
-	MinBand               eventsv1.Band
-	YearsHeld, YearsAsked int32
-	ClosesAtUnixMs, NowMs int64
+	MinBand eventsv1.Band
+	// DesirablesMet of DesirablesAsked desirable groups are met.
+	DesirablesMet, DesirablesAsked int
+	ClosesAtUnixMs, NowMs          int64
 }
 
 // Score is the sum of the five parts described in the package doc. Every part
 // is integer arithmetic, so the score is the same on every platform.
 func (f Fit) Score() int {
-	return f.specialismScore() + f.distanceScore() + f.bandScore() + f.experienceScore() + f.closingScore()
+	return f.specialismScore() + f.distanceScore() + f.bandScore() + f.desirableScore() + f.closingScore()
 }
 
 // SpecialismSet returns specialisms as a bit set for [Fit].
@@ -65,8 +66,8 @@ func (f *facts) fit() Fit {
 		Relocate:             f.c.GetWillingToRelocate(),
 		VacancyBand:          f.v.GetBand(),
 		MinBand:              f.c.GetMinBand(),
-		YearsHeld:            f.q.GetYearsExperience(),
-		YearsAsked:           f.req.GetMinYearsExperience(),
+		DesirablesMet:        f.desirablesMet,
+		DesirablesAsked:      len(f.groups.Desirable),
 		ClosesAtUnixMs:       f.v.GetClosesAtUnixMs(),
 		NowMs:                f.nowMs,
 	}
@@ -105,9 +106,15 @@ func (f Fit) bandScore() int {
 	return stepScore(int64(f.VacancyBand)-int64(lowest), 1, maxBandScore, 5)
 }
 
-func (f Fit) experienceScore() int {
-	asked := max(int64(f.YearsAsked), 0)
-	return stepScore(int64(f.YearsHeld)-asked, 3, maxExperienceScore, 3)
+// desirableScore rewards desirable groups met, and nothing else: years of
+// experience beyond those asked never lower a score (they once did, which
+// ranked older candidates down), and a vacancy asking nothing desirable
+// gives every candidate the whole part.
+func (f Fit) desirableScore() int {
+	if f.DesirablesAsked <= 0 {
+		return maxDesirableScore
+	}
+	return int(divRound(maxDesirableScore*int64(min(max(f.DesirablesMet, 0), f.DesirablesAsked)), int64(f.DesirablesAsked)))
 }
 
 // stepScore is top when 0 ≤ over ≤ free, then step less for each unit beyond

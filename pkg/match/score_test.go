@@ -9,7 +9,7 @@ import (
 )
 
 // TestScore changes one part of the fixture's score at a time. The fixture
-// scores 30 (specialisms) + 13 (distance) + 20 (band) + 15 (experience) + 10
+// scores 30 (specialisms) + 13 (distance) + 20 (band) + 15 (desirables: none asked) + 10
 // (closing) = 88.
 func TestScore(t *testing.T) {
 	t.Parallel()
@@ -77,11 +77,11 @@ func TestScore(t *testing.T) {
 
 		{"experience exactly the minimum: 15", years(3), 88},
 		{"experience 3 above: 15", years(6), 88},
-		{"experience 4 above: 12", years(7), 85},
-		{"experience 7 above: 3", years(10), 76},
-		{"experience 8 above: 0", years(11), 73},
-		{"experience 40 above: 0", years(43), 73},
-		{"experience below: 0", years(2), 73},
+		// More experience never lowers a score (it once did: an age bias).
+		{"experience 4 above: still 15", years(7), 88},
+		{"experience 7 above: still 15", years(10), 88},
+		{"experience 40 above: still 15", years(43), 88},
+		{"experience below: ineligible, not scored lower", years(2), 88},
 
 		{"closing in exactly 7 days: 10", closesIn(7 * day), 88},
 		{"closing in 7 days and 1 ms: 10", closesIn(7*day + time.Millisecond), 88},
@@ -121,7 +121,7 @@ func TestScoreBounds(t *testing.T) {
 	for name, tt := range map[string]struct {
 		change func(*eventsv1.Candidate, *eventsv1.Vacancy)
 		want   int
-	}{"worst": {worst, 0}, "best": {best, 100}} {
+	}{"worst": {worst, 15}, "best": {best, 100}} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			c, v := candidate(), vacancy()

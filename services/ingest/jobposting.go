@@ -3,10 +3,12 @@ package ingest
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/clinjobs/clinjobs/pkg/jobs"
+	"github.com/clinjobs/clinjobs/pkg/match"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 )
 
@@ -18,12 +20,23 @@ func JobPosting(v *eventsv1.Vacancy) map[string]any {
 	if pc := loc.GetPostcode(); pc != "" {
 		address["postalCode"] = pc
 	}
-	employment := []string{map[eventsv1.Hours]string{
-		eventsv1.Hours_HOURS_FULL_TIME: "FULL_TIME", eventsv1.Hours_HOURS_PART_TIME: "PART_TIME",
-	}[v.GetHours()]}
+	v = eventsv1.UpgradeVacancy(v)
+	var employment []string
+	for _, p := range v.GetWorkingPatterns() {
+		switch p {
+		case eventsv1.WorkingPattern_WORKING_PATTERN_FULL_TIME:
+			employment = append(employment, "FULL_TIME")
+		case eventsv1.WorkingPattern_WORKING_PATTERN_PART_TIME, eventsv1.WorkingPattern_WORKING_PATTERN_JOB_SHARE:
+			if !slices.Contains(employment, "PART_TIME") {
+				employment = append(employment, "PART_TIME")
+			}
+		}
+	}
 	switch v.GetContract() {
-	case eventsv1.Contract_CONTRACT_FIXED_TERM:
+	case eventsv1.Contract_CONTRACT_FIXED_TERM, eventsv1.Contract_CONTRACT_SECONDMENT:
 		employment = append(employment, "TEMPORARY")
+	case eventsv1.Contract_CONTRACT_BANK:
+		employment = append(employment, "PER_DIEM")
 	case eventsv1.Contract_CONTRACT_TRAINING, eventsv1.Contract_CONTRACT_APPRENTICESHIP:
 		employment = append(employment, "INTERN")
 	}
@@ -52,6 +65,21 @@ func JobPosting(v *eventsv1.Vacancy) map[string]any {
 		"occupationalCategory": strings.ReplaceAll(jobs.Name(v.GetRoleFamily()), "_", " "),
 		"qualifications":       strings.Join(requirementWords(v.GetRequirements()), "; "),
 		"salaryCurrency":       "GBP",
+	}
+	if others := v.GetOtherSites(); len(others) > 0 {
+		places := []any{out["jobLocation"]}
+		for _, site := range others {
+			addr := map[string]any{"@type": "PostalAddress", "addressCountry": "GB", "name": site.GetName()}
+			if pc := site.GetLocation().GetPostcode(); pc != "" {
+				addr["postalCode"] = pc
+			}
+			places = append(places, map[string]any{"@type": "Place", "address": addr, "geo": map[string]any{"@type": "GeoCoordinates",
+				"latitude": site.GetLocation().GetLatitude(), "longitude": site.GetLocation().GetLongitude()}})
+		}
+		out["jobLocation"] = places
+	}
+	if n := v.GetPosts(); n > 1 {
+		out["totalJobOpenings"] = n
 	}
 	if d := v.GetStartDate(); d != "" {
 		out["jobStartDate"] = d
@@ -95,6 +123,9 @@ func requirementWords(r *eventsv1.Requirements) []string {
 	}
 	if n := r.GetMinYearsExperience(); n > 0 {
 		out = append(out, "experience")
+	}
+	for _, g := range r.GetEssential() {
+		out = append(out, match.Describe(g))
 	}
 	return out
 }

@@ -21,6 +21,16 @@ func Document() *openapi.Document {
 		"hours": jobs.Names[eventsv1.Hours](), "registrations": jobs.Names[eventsv1.Registration](),
 		"a_levels": jobs.Names[eventsv1.ALevelSubject](), "subject": jobs.Names[eventsv1.DegreeSubject](),
 		"class": jobs.Names[eventsv1.DegreeClass](), "min_class": jobs.Names[eventsv1.DegreeClass](),
+		"working_patterns": jobs.Names[eventsv1.WorkingPattern](), "settings": jobs.Names[eventsv1.Setting](),
+		"kind": jobs.Names[eventsv1.ConditionKind](), "subjects": jobs.Names[eventsv1.DegreeSubject](),
+		"a_level_subjects": jobs.Names[eventsv1.ALevelSubject](), "a_level_subject": jobs.Names[eventsv1.ALevelSubject](),
+		"award": jobs.Names[eventsv1.Award](), "register": jobs.Names[eventsv1.Registration](),
+		"state": jobs.Names[eventsv1.RegistrationState](), "membership": jobs.Names[eventsv1.MembershipGrade](),
+		"ipem_membership": jobs.Names[eventsv1.MembershipGrade](), "specialism": jobs.Names[eventsv1.Specialism](),
+		"qualification": jobs.Names[eventsv1.Level3Kind](),
+		"staff_group":   jobs.Names[eventsv1.StaffGroup](), "high_cost_area": jobs.Names[eventsv1.HighCostArea](),
+		"pay_scale": jobs.Names[eventsv1.PayScale](), "visa_sponsorship": jobs.Names[eventsv1.VisaSponsorship](),
+		"dbs_check": jobs.Names[eventsv1.DbsCheck](), "welsh_language": jobs.Names[eventsv1.WelshLanguage](),
 	} {
 		d.Enum(prop, values)
 	}

@@ -19,10 +19,12 @@ type Builder struct {
 }
 
 type built struct {
-	id  string
-	x   cand
-	rev uint64
-	key placeKey
+	id   string
+	x    cand
+	e    ext
+	blob string
+	rev  uint64
+	key  placeKey
 }
 
 // placeKey orders candidates for the bulk load.
@@ -53,9 +55,9 @@ func (p placeKey) compare(q placeKey) int {
 // Add gathers a candidate at revision rev; a later Add of the same id wins
 // over an earlier one of a lower revision when the builder is loaded.
 func (b *Builder) Add(c *eventsv1.Candidate, rev uint64) {
-	x := compactCandidate(c)
+	x, e, blob := compactCandidate(c)
 	key := placeKey{stays: x.flags&flagRelocate == 0, class: x.class, cell: cellOf(x.lat, x.lon, x.class), morton: morton(x.lat, x.lon)}
-	b.recs = append(b.recs, built{id: c.GetId(), x: x, rev: rev, key: key})
+	b.recs = append(b.recs, built{id: c.GetId(), x: x, e: e, blob: blob, rev: rev, key: key})
 }
 
 // Len returns how many candidates are gathered.
@@ -70,6 +72,7 @@ func (ix *Index) Load(b *Builder) {
 	ix.cb.reserve(ix.cb.slots + len(b.recs))
 	ix.cands = slices.Grow(ix.cands, len(b.recs))
 	ix.candRevs = slices.Grow(ix.candRevs, len(b.recs))
+	ix.exts = slices.Grow(ix.exts, len(b.recs))
 	for i := 0; i < len(b.recs); {
 		// The candidates of one home, each cell taking its slots in one run.
 		h := homeOf(&b.recs[i].x)
@@ -78,7 +81,8 @@ func (ix *Index) Load(b *Builder) {
 			j++
 		}
 		for k := i; k < j; k++ {
-			ix.place(b.recs[k].id, b.recs[k].x, b.recs[k].rev, j-k)
+			r := &b.recs[k]
+			ix.place(r.id, r.x, r.e, r.blob, r.rev, j-k)
 		}
 		i = j
 	}

@@ -33,7 +33,11 @@ type Index struct {
 
 	cands    []cand
 	candRevs []uint64
+	exts     []ext
 	candIDs  *idStore
+	// blobs keeps each candidate's blob (see compactCandidate) as candIDs
+	// keeps ids.
+	blobs    *idStore
 	candSlot slotTable
 	cb       *candidateSets
 	// marks are bitsets over the slots (*[]uint64) for queries to mark
@@ -42,14 +46,16 @@ type Index struct {
 
 	vacs     []vac
 	vacProto []*eventsv1.Vacancy
-	vacSlot  map[string]uint32
-	vacFree  []uint32
-	vb       *vacancyBitmaps
+	// vacGroups are each vacancy's essential and desirable groups, compiled.
+	vacGroups []match.Groups
+	vacSlot   map[string]uint32
+	vacFree   []uint32
+	vb        *vacancyBitmaps
 }
 
 // New returns an empty index.
 func New() *Index {
-	return &Index{candIDs: &idStore{}, candSlot: newSlotTable(), cb: newCandidateSets(), vacSlot: map[string]uint32{}, vb: newVacancyBitmaps()}
+	return &Index{candIDs: &idStore{}, blobs: &idStore{}, candSlot: newSlotTable(), cb: newCandidateSets(), vacSlot: map[string]uint32{}, vb: newVacancyBitmaps()}
 }
 
 // PutCandidate records c at revision rev, replacing what the index held,
@@ -57,7 +63,8 @@ func New() *Index {
 func (ix *Index) PutCandidate(c *eventsv1.Candidate, rev uint64) bool {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	return ix.place(c.GetId(), compactCandidate(c), rev, 1)
+	x, e, blob := compactCandidate(c)
+	return ix.place(c.GetId(), x, e, blob, rev, 1)
 }
 
 // candID returns the id of the candidate in a slot.
@@ -67,20 +74,22 @@ func (ix *Index) candID(slot uint32) string { return ix.candIDs.get(ix.cands[slo
 // (the one they had if they stay there) unless the index holds a later
 // revision of them, and reports whether it did; want is how many
 // candidates a bulk load is about to place in that home. ix.mu is held.
-func (ix *Index) place(id string, x cand, rev uint64, want int) bool {
+func (ix *Index) place(id string, x cand, e ext, blob string, rev uint64, want int) bool {
 	slot, ok := ix.candSlot.get(id, ix.candID)
 	h := homeOf(&x)
+	compact := false
 	switch {
 	case ok && ix.candRevs[slot] > rev:
 		return false
 	case ok:
-		ix.cb.remove(slot, &ix.cands[slot])
+		ix.cb.remove(slot, &ix.cands[slot], &ix.exts[slot])
 		x.id = ix.cands[slot].id
+		compact = ix.blobs.drop(ix.exts[slot].blob)
 		if was := homeOf(&ix.cands[slot]); was != h {
 			// Moved: to a slot of the new home.
 			moved := ix.claim(h, want)
 			ix.candSlot.set(id, moved, ix.candID)
-			ix.cands[slot], ix.candRevs[slot] = cand{}, 0
+			ix.cands[slot], ix.candRevs[slot], ix.exts[slot] = cand{}, 0, ext{}
 			ix.cb.release(was, slot)
 			slot = moved
 		}
@@ -89,8 +98,14 @@ func (ix *Index) place(id string, x cand, rev uint64, want int) bool {
 		slot = ix.claim(h, want)
 		ix.candSlot.put(id, slot, ix.candID)
 	}
-	ix.cands[slot], ix.candRevs[slot] = x, rev
-	ix.cb.add(slot, &ix.cands[slot])
+	if blob != "" {
+		e.blob = ix.blobs.add(blob)
+	}
+	ix.cands[slot], ix.candRevs[slot], ix.exts[slot] = x, rev, e
+	ix.cb.add(slot, &ix.cands[slot], &ix.exts[slot])
+	if compact {
+		ix.compactIDs()
+	}
 	return true
 }
 
@@ -101,6 +116,7 @@ func (ix *Index) claim(h home, want int) uint32 {
 	if n := ix.cb.slots; n > len(ix.cands) {
 		ix.cands = append(ix.cands, make([]cand, n-len(ix.cands))...)
 		ix.candRevs = append(ix.candRevs, make([]uint64, n-len(ix.candRevs))...)
+		ix.exts = append(ix.exts, make([]ext, n-len(ix.exts))...)
 	}
 	return slot
 }
@@ -114,11 +130,12 @@ func (ix *Index) RemoveCandidate(id string) bool {
 		return false
 	}
 	x := &ix.cands[slot]
-	ix.cb.remove(slot, x)
+	ix.cb.remove(slot, x, &ix.exts[slot])
 	ix.candSlot.remove(id, ix.candID)
 	compact := ix.candIDs.drop(x.id)
+	compact = ix.blobs.drop(ix.exts[slot].blob) || compact
 	h := homeOf(x)
-	ix.cands[slot], ix.candRevs[slot] = cand{}, 0
+	ix.cands[slot], ix.candRevs[slot], ix.exts[slot] = cand{}, 0, ext{}
 	ix.cb.release(h, slot)
 	if compact {
 		ix.compactIDs()
@@ -126,16 +143,19 @@ func (ix *Index) RemoveCandidate(id string) bool {
 	return true
 }
 
-// compactIDs copies the ids of the candidates held to a new store, leaving
-// those of candidates who left behind with the old one, for the garbage
-// collector once no match names them. ix.mu is held.
+// compactIDs copies the ids and blobs of the candidates held to new
+// stores, leaving those of candidates who left behind with the old ones,
+// for the garbage collector once no match names them. ix.mu is held.
 func (ix *Index) compactIDs() {
-	ids := &idStore{}
+	ids, blobs := &idStore{}, &idStore{}
 	ix.candSlot.each(func(slot uint32) {
-		c := &ix.cands[slot]
+		c, e := &ix.cands[slot], &ix.exts[slot]
 		c.id = ids.add(ix.candIDs.get(c.id))
+		if e.blob.n > 0 {
+			e.blob = blobs.add(ix.blobs.get(e.blob))
+		}
 	})
-	ix.candIDs = ids
+	ix.candIDs, ix.blobs = ids, blobs
 }
 
 // Candidate returns a candidate, with the fields the rules read (no email
@@ -147,7 +167,11 @@ func (ix *Index) Candidate(id string) (*eventsv1.Candidate, uint64, bool) {
 	if !ok {
 		return nil, 0, false
 	}
-	return ix.cands[slot].candidate(ix.candID(slot)), ix.candRevs[slot], true
+	var blob string
+	if b := ix.exts[slot].blob; b.n > 0 {
+		blob = ix.blobs.get(b)
+	}
+	return ix.cands[slot].candidate(ix.candID(slot), blob), ix.candRevs[slot], true
 }
 
 // PutVacancy records v at revision rev, unless the index holds a later
@@ -164,6 +188,7 @@ func (ix *Index) PutVacancy(v *eventsv1.Vacancy, rev uint64) bool {
 	if ok {
 		ix.vb.remove(slot, &ix.vacs[slot], ix.vacProto[slot].GetRequirements())
 	}
+	v = eventsv1.UpgradeVacancy(v)
 	if v.GetStatus() != eventsv1.VacancyStatus_VACANCY_STATUS_OPEN {
 		if ok {
 			ix.freeVacancy(id, slot)
@@ -177,17 +202,19 @@ func (ix *Index) PutVacancy(v *eventsv1.Vacancy, rev uint64) bool {
 			slot = uint32(len(ix.vacs))
 			ix.vacs = append(ix.vacs, vac{})
 			ix.vacProto = append(ix.vacProto, nil)
+			ix.vacGroups = append(ix.vacGroups, match.Groups{})
 		}
 	}
 	x := compactVacancy(v, rev)
 	ix.vacs[slot], ix.vacProto[slot], ix.vacSlot[id] = x, v, slot
+	ix.vacGroups[slot] = match.CompileGroups(v.GetRequirements())
 	ix.vb.add(slot, &x, v.GetRequirements())
 	return true
 }
 
 func (ix *Index) freeVacancy(id string, slot uint32) {
 	delete(ix.vacSlot, id)
-	ix.vacs[slot], ix.vacProto[slot] = vac{}, nil
+	ix.vacs[slot], ix.vacProto[slot], ix.vacGroups[slot] = vac{}, nil, match.Groups{}
 	ix.vacFree = append(ix.vacFree, slot)
 }
 
@@ -258,15 +285,27 @@ func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []H
 	if v.GetStatus() != eventsv1.VacancyStatus_VACANCY_STATUS_OPEN || nowMs >= v.GetClosesAtUnixMs() {
 		return nil
 	}
+	v = eventsv1.UpgradeVacancy(v)
 	x := compactVacancy(v, 0)
-	if x.family == 0xff || x.band == 0xff || x.contract == 0xff || x.hours == 0xff {
+	if x.family == 0xff || x.band == 0xff || x.contract == 0xff || x.setting == 0xff {
 		return nil
 	}
 	r := v.GetRequirements()
+	groups := match.CompileGroups(r)
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	b := ix.cb
-	terms := []term{{&b.family[x.family]}, {&b.bandOK[x.band]}, {&b.contractOK[x.contract]}, {&b.hoursOK[x.hours]}}
+	terms := []term{{&b.family[x.family]}, {&b.bandOK[x.band]}, {&b.contractOK[x.contract]}, {&b.settingOK[x.setting]}}
+	if x.patterns != 0 {
+		// A candidate wanting any one of the vacancy's patterns, or none.
+		var any term
+		for p := range nPatterns {
+			if x.patterns&(1<<p) != 0 {
+				any = append(any, &b.patternOK[p])
+			}
+		}
+		terms = append(terms, any)
+	}
 	exactALevels, exactYears := false, false
 	for _, s := range slices.Compact(slices.Sorted(slices.Values(r.GetALevelSubjects()))) {
 		if s < 0 || int(s) >= nALevelSubj {
@@ -336,6 +375,9 @@ func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []H
 	// short enough for the processor to have many records on their way
 	// from memory at once; then the exact distance and the score of those
 	// left, whose records are in the cache by then.
+	// The rules the bitsets do not hold (the essential groups, a minimum
+	// salary, a start date) are tested on the records of those left.
+	hasGroups := len(groups.Essential) > 0
 	const batch = 256
 	out := make([]Hit, 0, len(slots))
 	for len(slots) > 0 && (limit == 0 || len(out) < limit) {
@@ -347,6 +389,9 @@ func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []H
 				continue
 			}
 			if c.flags&flagRelocate == 0 && surelyBeyond(c, &x) {
+				continue
+			}
+			if c.flags&flagExt != 0 && !x.admits(&ix.exts[slot]) || hasGroups && !groups.EssentialMet(&ix.exts[slot].profile) {
 				continue
 			}
 			kept = append(kept, slot)
@@ -361,10 +406,20 @@ func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []H
 			if d > int64(c.radius)*10 && c.flags&flagRelocate == 0 {
 				continue
 			}
-			out = append(out, Hit{ID: ix.candIDs.get(c.id), Score: fit(c, &x, d, nowMs).Score(), DistanceTenths: d, ClosesAtUnixMs: x.closesAt})
+			f := fit(c, &x, d, nowMs)
+			if len(groups.Desirable) > 0 {
+				f.DesirablesMet, f.DesirablesAsked = groups.DesirablesMet(&ix.exts[slot].profile), len(groups.Desirable)
+			}
+			out = append(out, Hit{ID: ix.candIDs.get(c.id), Score: f.Score(), DistanceTenths: d, ClosesAtUnixMs: x.closesAt})
 		}
 	}
 	return out
+}
+
+// admits reports whether a candidate's minimum salary and availability
+// admit the vacancy.
+func (x *vac) admits(e *ext) bool {
+	return x.salaryMax >= e.minSalary && (x.startDay == 0 || e.availDay == 0 || e.availDay <= x.startDay)
 }
 
 // surelyBeyond reports, without trigonometry, that c's home is further
@@ -389,14 +444,13 @@ func fit(c *cand, v *vac, d, nowMs int64) match.Fit {
 	return match.Fit{
 		VacancySpecialisms: v.specialisms, CandidateSpecialisms: c.specialisms, DistanceTenths: d,
 		RadiusKm: c.radius, Relocate: c.flags&flagRelocate != 0, VacancyBand: eventsv1.Band(v.band),
-		MinBand: eventsv1.Band(c.minBand), YearsHeld: c.years, YearsAsked: v.yearsAsked,
-		ClosesAtUnixMs: v.closesAt, NowMs: nowMs,
+		MinBand: eventsv1.Band(c.minBand), ClosesAtUnixMs: v.closesAt, NowMs: nowMs,
 	}
 }
 
 // MatchCandidate returns every open vacancy c fits at now, best first.
 func (ix *Index) MatchCandidate(c *eventsv1.Candidate, now time.Time) []Hit {
-	x := compactCandidate(c)
+	x, e, _ := compactCandidate(c)
 	nowMs := now.UnixMilli()
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
@@ -421,11 +475,20 @@ func (ix *Index) MatchCandidate(c *eventsv1.Candidate, now time.Time) []Hit {
 		}
 		acc.And(roaring.FastOr(any...))
 	}
-	if x.hours != 0 {
+	if x.patterns != 0 {
+		any := []*roaring.Bitmap{b.noPatterns}
+		for v := range nPatterns {
+			if x.patterns&(1<<v) != 0 {
+				any = append(any, b.pattern[v])
+			}
+		}
+		acc.And(roaring.FastOr(any...))
+	}
+	if x.settings != 0 {
 		var any []*roaring.Bitmap
-		for v := range nHours {
-			if x.hours&(1<<v) != 0 {
-				any = append(any, b.hours[v])
+		for v := range nSettings {
+			if x.settings&(1<<v) != 0 {
+				any = append(any, b.setting[v])
 			}
 		}
 		acc.And(roaring.FastOr(any...))
@@ -453,9 +516,7 @@ func (ix *Index) MatchCandidate(c *eventsv1.Candidate, now time.Time) []Hit {
 		acc.AndNot(b.needsNVQ)
 	}
 	for v := 1; v < nRegs; v++ {
-		held := x.registrations&(1<<v) != 0 ||
-			v == int(eventsv1.Registration_REGISTRATION_IENG) && x.registrations&(1<<int(eventsv1.Registration_REGISTRATION_CENG)) != 0
-		if !held {
+		if e.profile.Reg[v] < registered {
 			acc.AndNot(b.needsRegistration[v])
 		}
 	}
@@ -467,14 +528,20 @@ func (ix *Index) MatchCandidate(c *eventsv1.Candidate, now time.Time) []Hit {
 	for it.HasNext() {
 		slot := it.Next()
 		v := &ix.vacs[slot]
-		if nowMs >= v.closesAt || x.years > MaxYears && x.years < v.yearsAsked {
+		if nowMs >= v.closesAt || x.years > MaxYears && x.years < v.yearsAsked || !v.admits(&e) {
+			continue
+		}
+		g := &ix.vacGroups[slot]
+		if len(g.Essential) > 0 && !g.EssentialMet(&e.profile) {
 			continue
 		}
 		d := distanceTenths(&x, v)
 		if d > int64(x.radius)*10 && x.flags&flagRelocate == 0 {
 			continue
 		}
-		out = append(out, Hit{ID: ix.vacProto[slot].GetId(), Score: fit(&x, v, d, nowMs).Score(), DistanceTenths: d, ClosesAtUnixMs: v.closesAt})
+		f := fit(&x, v, d, nowMs)
+		f.DesirablesMet, f.DesirablesAsked = g.DesirablesMet(&e.profile), len(g.Desirable)
+		out = append(out, Hit{ID: ix.vacProto[slot].GetId(), Score: f.Score(), DistanceTenths: d, ClosesAtUnixMs: v.closesAt})
 	}
 	SortRanked(out)
 	return out

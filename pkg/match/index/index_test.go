@@ -3,13 +3,16 @@ package index_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/clinjobs/clinjobs/pkg/match"
 	"github.com/clinjobs/clinjobs/pkg/match/index"
+	"github.com/clinjobs/clinjobs/pkg/match/matchtest"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 )
 
@@ -70,6 +73,9 @@ func (g gen) candidate(i int) *eventsv1.Candidate {
 	if g.r.IntN(5) > 0 {
 		c.Qualifications.Degree = &eventsv1.Degree{Subject: eventsv1.DegreeSubject(g.r.IntN(11)), Class: eventsv1.DegreeClass(1 + g.r.IntN(4))}
 	}
+	if g.r.IntN(2) == 0 {
+		matchtest.Candidate(g.r, c)
+	}
 	return c
 }
 
@@ -99,7 +105,9 @@ func (g gen) vacancy(i int, near *eventsv1.Candidate) *eventsv1.Vacancy {
 		Status:         eventsv1.VacancyStatus_VACANCY_STATUS_OPEN,
 		ClosesAtUnixMs: closes.UnixMilli(),
 		Requirements:   &eventsv1.Requirements{},
+		SalaryMin:      int32(24_000 + 1_000*g.r.IntN(60)),
 	}
+	v.SalaryMax = v.SalaryMin + int32(1_000*g.r.IntN(10))
 	if near != nil {
 		// Fit the candidate on everything but the distance, sometimes.
 		v.RoleFamily = near.GetRoleFamilies()[0]
@@ -123,6 +131,19 @@ func (g gen) vacancy(i int, near *eventsv1.Candidate) *eventsv1.Vacancy {
 	req.MinYearsExperience = int32([]int{0, 0, 0, 1, 2, 3, 5, 10, 50}[g.r.IntN(9)])
 	if g.r.IntN(30) == 0 {
 		v.Status = eventsv1.VacancyStatus_VACANCY_STATUS_CLOSED
+	}
+	if g.r.IntN(2) == 0 {
+		matchtest.Vacancy(g.r, v, near)
+	}
+	if near != nil && g.r.IntN(4) > 0 {
+		// Fit the candidate's preferences too, mostly.
+		v.SalaryMax = max(v.SalaryMax, near.GetMinSalary())
+		if s := near.GetSettings(); len(s) > 0 {
+			v.Setting = s[0]
+		}
+		if p := near.GetWorkingPatterns(); len(p) > 0 {
+			v.WorkingPatterns = append(v.WorkingPatterns, p[0])
+		}
 	}
 	return v
 }
@@ -279,4 +300,27 @@ func TestBulkLoadAgrees(t *testing.T) {
 		ref.PutCandidate(c)
 	}
 	check("changed")
+}
+
+// TestCandidateRebuilt: the candidate the index gives back (from its
+// records and blob, for the matching service to explain matches with)
+// evaluates exactly as the candidate put in, reasons and all.
+func TestCandidateRebuilt(t *testing.T) {
+	t.Parallel()
+	g := gen{rand.New(rand.NewPCG(11, 0xB10B))}
+	ix := index.New()
+	for i := range 300 {
+		c := g.candidate(i)
+		ix.PutCandidate(c, 1)
+		got, _, ok := ix.Candidate(c.GetId())
+		if !ok {
+			t.Fatalf("%s not held", c.GetId())
+		}
+		for j := range 5 {
+			v := g.vacancy(j, c)
+			if want, have := match.Evaluate(c, v, now), match.Evaluate(got, v, now); !reflect.DeepEqual(want, have) {
+				t.Fatalf("candidate %d, vacancy %d: put in %+v\ngiven back %+v\ncandidate %v\nrebuilt %v", i, j, want, have, c, got)
+			}
+		}
+	}
 }

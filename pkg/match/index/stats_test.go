@@ -20,12 +20,18 @@ func TestGeneratorCoversBoundaries(t *testing.T) {
 		cands = append(cands, c)
 		ref.PutCandidate(c)
 	}
-	matches, atRadius, justOutside := 0, 0, 0
+	matches, atRadius, justOutside, withGroups, withDesirables := 0, 0, 0, 0, 0
 	for i := range 300 {
 		near := cands[g.r.IntN(len(cands))]
 		v := g.vacancy(i, near)
 		hits := ref.MatchVacancy(v, now)
 		matches += len(hits)
+		if len(hits) > 0 && len(v.GetRequirements().GetEssential()) > 0 {
+			withGroups++
+		}
+		if len(hits) > 0 && len(v.GetRequirements().GetDesirable()) > 0 {
+			withDesirables++
+		}
 		found := false
 		for _, h := range hits {
 			if h.ID == near.GetId() {
@@ -39,7 +45,8 @@ func TestGeneratorCoversBoundaries(t *testing.T) {
 			justOutside++
 		}
 	}
-	if matches < 300 || atRadius < 10 || justOutside < 10 {
-		t.Fatalf("matches %d, at the radius %d, just outside %d: the generator misses the boundaries", matches, atRadius, justOutside)
+	if matches < 300 || atRadius < 10 || justOutside < 10 || withGroups < 10 || withDesirables < 10 {
+		t.Fatalf("matches %d, at the radius %d, just outside %d, vacancies with essential groups matched %d, with desirables %d: the generator misses the boundaries",
+			matches, atRadius, justOutside, withGroups, withDesirables)
 	}
 }

@@ -18,10 +18,13 @@ type vac struct {
 	rev         uint64
 	specialisms uint32
 	yearsAsked  int32
+	salaryMax   int32
+	startDay    int32 // YYYYMMDD, 0: none given
+	patterns    uint16
 	band        uint8
 	family      uint8
 	contract    uint8
-	hours       uint8
+	setting     uint8
 }
 
 func compactVacancy(v *eventsv1.Vacancy, rev uint64) vac {
@@ -30,7 +33,8 @@ func compactVacancy(v *eventsv1.Vacancy, rev uint64) vac {
 		lat: loc.GetLatitude(), lon: loc.GetLongitude(), cosLat: geo.CosLat(loc.GetLatitude()), closesAt: v.GetClosesAtUnixMs(), rev: rev,
 		specialisms: enumSet(v.GetSpecialisms(), 32), yearsAsked: v.GetRequirements().GetMinYearsExperience(),
 		band: enum8(v.GetBand(), nBands), family: enum8(v.GetRoleFamily(), nFamilies),
-		contract: enum8(v.GetContract(), nContracts), hours: enum8(v.GetHours(), nHours),
+		contract: enum8(v.GetContract(), nContracts), setting: enum8(v.GetSetting(), nSettings),
+		patterns: uint16(enumSet(v.GetWorkingPatterns(), nPatterns)), salaryMax: v.GetSalaryMax(), startDay: dayNumber(v.GetStartDate()),
 	}
 }
 
@@ -49,7 +53,9 @@ type vacancyBitmaps struct {
 	family             [nFamilies]*roaring.Bitmap
 	bandAtLeast        [nBands]*roaring.Bitmap
 	contract           [nContracts]*roaring.Bitmap
-	hours              [nHours]*roaring.Bitmap
+	pattern            [nPatterns]*roaring.Bitmap
+	noPatterns         *roaring.Bitmap // vacancies listing no working pattern
+	setting            [nSettings]*roaring.Bitmap
 	needsALevel        [nALevelSubj]*roaring.Bitmap
 	needsALevelsAbove  [nALevelSubj]*roaring.Bitmap // more than n A levels
 	needsDegree        *roaring.Bitmap
@@ -65,8 +71,8 @@ type vacancyBitmaps struct {
 
 func newVacancyBitmaps() *vacancyBitmaps {
 	b := &vacancyBitmaps{live: roaring.New(), needsDegree: roaring.New(), needsAccredited: roaring.New(),
-		needsMSc: roaring.New(), needsNVQ: roaring.New(), needsInexpressible: roaring.New()}
-	for _, arr := range [][]*roaring.Bitmap{b.family[:], b.bandAtLeast[:], b.contract[:], b.hours[:], b.needsALevel[:],
+		needsMSc: roaring.New(), needsNVQ: roaring.New(), needsInexpressible: roaring.New(), noPatterns: roaring.New()}
+	for _, arr := range [][]*roaring.Bitmap{b.family[:], b.bandAtLeast[:], b.contract[:], b.pattern[:], b.setting[:], b.needsALevel[:],
 		b.needsALevelsAbove[:], b.needsClassAbove[:], b.subjectExcludes[:], b.needsRegistration[:], b.needsYearsAbove[:]} {
 		for i := range arr {
 			arr[i] = roaring.New()
@@ -87,8 +93,16 @@ func (b *vacancyBitmaps) each(x *vac, r *eventsv1.Requirements, f func(*roaring.
 	if x.contract != math.MaxUint8 {
 		f(b.contract[x.contract])
 	}
-	if x.hours != math.MaxUint8 {
-		f(b.hours[x.hours])
+	if x.setting != math.MaxUint8 {
+		f(b.setting[x.setting])
+	}
+	if x.patterns == 0 {
+		f(b.noPatterns)
+	}
+	for p := range nPatterns {
+		if x.patterns&(1<<p) != 0 {
+			f(b.pattern[p])
+		}
 	}
 	inexpressible := false
 	for _, s := range r.GetALevelSubjects() {

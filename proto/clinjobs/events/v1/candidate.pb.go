@@ -94,8 +94,15 @@ type Candidate struct {
 	AvailableFrom   string `protobuf:"bytes,13,opt,name=available_from,json=availableFrom,proto3" json:"available_from,omitempty"`
 	CreatedAtUnixMs int64  `protobuf:"varint,14,opt,name=created_at_unix_ms,json=createdAtUnixMs,proto3" json:"created_at_unix_ms,omitempty"`
 	UpdatedAtUnixMs int64  `protobuf:"varint,15,opt,name=updated_at_unix_ms,json=updatedAtUnixMs,proto3" json:"updated_at_unix_ms,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Settings wanted (any when empty).
+	Settings []Setting `protobuf:"varint,16,rep,packed,name=settings,proto3,enum=clinjobs.events.v1.Setting" json:"settings,omitempty"`
+	// Working patterns wanted (any when empty); hours (11) is read as these
+	// when this is empty.
+	WorkingPatterns []WorkingPattern `protobuf:"varint,17,rep,packed,name=working_patterns,json=workingPatterns,proto3,enum=clinjobs.events.v1.WorkingPattern" json:"working_patterns,omitempty"`
+	// The lowest full-time salary wanted, pounds a year (0: any).
+	MinSalary     int32 `protobuf:"varint,18,opt,name=min_salary,json=minSalary,proto3" json:"min_salary,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Candidate) Reset() {
@@ -233,6 +240,27 @@ func (x *Candidate) GetUpdatedAtUnixMs() int64 {
 	return 0
 }
 
+func (x *Candidate) GetSettings() []Setting {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+func (x *Candidate) GetWorkingPatterns() []WorkingPattern {
+	if x != nil {
+		return x.WorkingPatterns
+	}
+	return nil
+}
+
+func (x *Candidate) GetMinSalary() int32 {
+	if x != nil {
+		return x.MinSalary
+	}
+	return 0
+}
+
 type CandidateChanged struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
 	Change           CandidateChange        `protobuf:"varint,1,opt,name=change,proto3,enum=clinjobs.events.v1.CandidateChange" json:"change,omitempty"`
@@ -322,7 +350,7 @@ var File_clinjobs_events_v1_candidate_proto protoreflect.FileDescriptor
 
 const file_clinjobs_events_v1_candidate_proto_rawDesc = "" +
 	"\n" +
-	"\"clinjobs/events/v1/candidate.proto\x12\x12clinjobs.events.v1\x1a\x1fclinjobs/events/v1/domain.proto\"\xc7\x05\n" +
+	"\"clinjobs/events/v1/candidate.proto\x12\x12clinjobs.events.v1\x1a\x1fclinjobs/events/v1/domain.proto\"\xee\x06\n" +
 	"\tCandidate\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12\x12\n" +
@@ -339,7 +367,11 @@ const file_clinjobs_events_v1_candidate_proto_rawDesc = "" +
 	"\x0equalifications\x18\f \x01(\v2\".clinjobs.events.v1.QualificationsR\x0equalifications\x12%\n" +
 	"\x0eavailable_from\x18\r \x01(\tR\ravailableFrom\x12+\n" +
 	"\x12created_at_unix_ms\x18\x0e \x01(\x03R\x0fcreatedAtUnixMs\x12+\n" +
-	"\x12updated_at_unix_ms\x18\x0f \x01(\x03R\x0fupdatedAtUnixMs\"\xaf\x02\n" +
+	"\x12updated_at_unix_ms\x18\x0f \x01(\x03R\x0fupdatedAtUnixMs\x127\n" +
+	"\bsettings\x18\x10 \x03(\x0e2\x1b.clinjobs.events.v1.SettingR\bsettings\x12M\n" +
+	"\x10working_patterns\x18\x11 \x03(\x0e2\".clinjobs.events.v1.WorkingPatternR\x0fworkingPatterns\x12\x1d\n" +
+	"\n" +
+	"min_salary\x18\x12 \x01(\x05R\tminSalary\"\xaf\x02\n" +
 	"\x10CandidateChanged\x12;\n" +
 	"\x06change\x18\x01 \x01(\x0e2#.clinjobs.events.v1.CandidateChangeR\x06change\x12;\n" +
 	"\tcandidate\x18\x02 \x01(\v2\x1d.clinjobs.events.v1.CandidateR\tcandidate\x12-\n" +
@@ -379,22 +411,26 @@ var file_clinjobs_events_v1_candidate_proto_goTypes = []any{
 	(Contract)(0),            // 7: clinjobs.events.v1.Contract
 	(Hours)(0),               // 8: clinjobs.events.v1.Hours
 	(*Qualifications)(nil),   // 9: clinjobs.events.v1.Qualifications
+	(Setting)(0),             // 10: clinjobs.events.v1.Setting
+	(WorkingPattern)(0),      // 11: clinjobs.events.v1.WorkingPattern
 }
 var file_clinjobs_events_v1_candidate_proto_depIdxs = []int32{
-	3, // 0: clinjobs.events.v1.Candidate.home:type_name -> clinjobs.events.v1.Location
-	4, // 1: clinjobs.events.v1.Candidate.role_families:type_name -> clinjobs.events.v1.RoleFamily
-	5, // 2: clinjobs.events.v1.Candidate.specialisms:type_name -> clinjobs.events.v1.Specialism
-	6, // 3: clinjobs.events.v1.Candidate.min_band:type_name -> clinjobs.events.v1.Band
-	7, // 4: clinjobs.events.v1.Candidate.contracts:type_name -> clinjobs.events.v1.Contract
-	8, // 5: clinjobs.events.v1.Candidate.hours:type_name -> clinjobs.events.v1.Hours
-	9, // 6: clinjobs.events.v1.Candidate.qualifications:type_name -> clinjobs.events.v1.Qualifications
-	0, // 7: clinjobs.events.v1.CandidateChanged.change:type_name -> clinjobs.events.v1.CandidateChange
-	1, // 8: clinjobs.events.v1.CandidateChanged.candidate:type_name -> clinjobs.events.v1.Candidate
-	9, // [9:9] is the sub-list for method output_type
-	9, // [9:9] is the sub-list for method input_type
-	9, // [9:9] is the sub-list for extension type_name
-	9, // [9:9] is the sub-list for extension extendee
-	0, // [0:9] is the sub-list for field type_name
+	3,  // 0: clinjobs.events.v1.Candidate.home:type_name -> clinjobs.events.v1.Location
+	4,  // 1: clinjobs.events.v1.Candidate.role_families:type_name -> clinjobs.events.v1.RoleFamily
+	5,  // 2: clinjobs.events.v1.Candidate.specialisms:type_name -> clinjobs.events.v1.Specialism
+	6,  // 3: clinjobs.events.v1.Candidate.min_band:type_name -> clinjobs.events.v1.Band
+	7,  // 4: clinjobs.events.v1.Candidate.contracts:type_name -> clinjobs.events.v1.Contract
+	8,  // 5: clinjobs.events.v1.Candidate.hours:type_name -> clinjobs.events.v1.Hours
+	9,  // 6: clinjobs.events.v1.Candidate.qualifications:type_name -> clinjobs.events.v1.Qualifications
+	10, // 7: clinjobs.events.v1.Candidate.settings:type_name -> clinjobs.events.v1.Setting
+	11, // 8: clinjobs.events.v1.Candidate.working_patterns:type_name -> clinjobs.events.v1.WorkingPattern
+	0,  // 9: clinjobs.events.v1.CandidateChanged.change:type_name -> clinjobs.events.v1.CandidateChange
+	1,  // 10: clinjobs.events.v1.CandidateChanged.candidate:type_name -> clinjobs.events.v1.Candidate
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_clinjobs_events_v1_candidate_proto_init() }

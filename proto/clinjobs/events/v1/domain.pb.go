@@ -296,6 +296,8 @@ const (
 	Contract_CONTRACT_FIXED_TERM     Contract = 2
 	Contract_CONTRACT_TRAINING       Contract = 3
 	Contract_CONTRACT_APPRENTICESHIP Contract = 4
+	Contract_CONTRACT_SECONDMENT     Contract = 5
+	Contract_CONTRACT_BANK           Contract = 6
 )
 
 // Enum value maps for Contract.
@@ -306,6 +308,8 @@ var (
 		2: "CONTRACT_FIXED_TERM",
 		3: "CONTRACT_TRAINING",
 		4: "CONTRACT_APPRENTICESHIP",
+		5: "CONTRACT_SECONDMENT",
+		6: "CONTRACT_BANK",
 	}
 	Contract_value = map[string]int32{
 		"CONTRACT_UNSPECIFIED":    0,
@@ -313,6 +317,8 @@ var (
 		"CONTRACT_FIXED_TERM":     2,
 		"CONTRACT_TRAINING":       3,
 		"CONTRACT_APPRENTICESHIP": 4,
+		"CONTRACT_SECONDMENT":     5,
+		"CONTRACT_BANK":           6,
 	}
 )
 
@@ -343,6 +349,9 @@ func (Contract) EnumDescriptor() ([]byte, []int) {
 	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{4}
 }
 
+// Hours is the one working pattern of records from before WorkingPattern;
+// its values are WorkingPattern's of the same number, and a record with no
+// working patterns is read as having this one.
 type Hours int32
 
 const (
@@ -392,6 +401,74 @@ func (Hours) EnumDescriptor() ([]byte, []int) {
 	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{5}
 }
 
+// WorkingPattern is one of the working patterns an NHS Jobs advert lists.
+type WorkingPattern int32
+
+const (
+	WorkingPattern_WORKING_PATTERN_UNSPECIFIED      WorkingPattern = 0
+	WorkingPattern_WORKING_PATTERN_FULL_TIME        WorkingPattern = 1
+	WorkingPattern_WORKING_PATTERN_PART_TIME        WorkingPattern = 2
+	WorkingPattern_WORKING_PATTERN_FLEXIBLE         WorkingPattern = 3
+	WorkingPattern_WORKING_PATTERN_JOB_SHARE        WorkingPattern = 4
+	WorkingPattern_WORKING_PATTERN_COMPRESSED_HOURS WorkingPattern = 5
+	WorkingPattern_WORKING_PATTERN_TERM_TIME        WorkingPattern = 6
+	WorkingPattern_WORKING_PATTERN_SHIFTS           WorkingPattern = 7
+	WorkingPattern_WORKING_PATTERN_ON_CALL          WorkingPattern = 8
+)
+
+// Enum value maps for WorkingPattern.
+var (
+	WorkingPattern_name = map[int32]string{
+		0: "WORKING_PATTERN_UNSPECIFIED",
+		1: "WORKING_PATTERN_FULL_TIME",
+		2: "WORKING_PATTERN_PART_TIME",
+		3: "WORKING_PATTERN_FLEXIBLE",
+		4: "WORKING_PATTERN_JOB_SHARE",
+		5: "WORKING_PATTERN_COMPRESSED_HOURS",
+		6: "WORKING_PATTERN_TERM_TIME",
+		7: "WORKING_PATTERN_SHIFTS",
+		8: "WORKING_PATTERN_ON_CALL",
+	}
+	WorkingPattern_value = map[string]int32{
+		"WORKING_PATTERN_UNSPECIFIED":      0,
+		"WORKING_PATTERN_FULL_TIME":        1,
+		"WORKING_PATTERN_PART_TIME":        2,
+		"WORKING_PATTERN_FLEXIBLE":         3,
+		"WORKING_PATTERN_JOB_SHARE":        4,
+		"WORKING_PATTERN_COMPRESSED_HOURS": 5,
+		"WORKING_PATTERN_TERM_TIME":        6,
+		"WORKING_PATTERN_SHIFTS":           7,
+		"WORKING_PATTERN_ON_CALL":          8,
+	}
+)
+
+func (x WorkingPattern) Enum() *WorkingPattern {
+	p := new(WorkingPattern)
+	*p = x
+	return p
+}
+
+func (x WorkingPattern) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (WorkingPattern) Descriptor() protoreflect.EnumDescriptor {
+	return file_clinjobs_events_v1_domain_proto_enumTypes[6].Descriptor()
+}
+
+func (WorkingPattern) Type() protoreflect.EnumType {
+	return &file_clinjobs_events_v1_domain_proto_enumTypes[6]
+}
+
+func (x WorkingPattern) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use WorkingPattern.Descriptor instead.
+func (WorkingPattern) EnumDescriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{6}
+}
+
 // DegreeClass is an honours degree classification, lowest first.
 type DegreeClass int32
 
@@ -432,11 +509,11 @@ func (x DegreeClass) String() string {
 }
 
 func (DegreeClass) Descriptor() protoreflect.EnumDescriptor {
-	return file_clinjobs_events_v1_domain_proto_enumTypes[6].Descriptor()
+	return file_clinjobs_events_v1_domain_proto_enumTypes[7].Descriptor()
 }
 
 func (DegreeClass) Type() protoreflect.EnumType {
-	return &file_clinjobs_events_v1_domain_proto_enumTypes[6]
+	return &file_clinjobs_events_v1_domain_proto_enumTypes[7]
 }
 
 func (x DegreeClass) Number() protoreflect.EnumNumber {
@@ -445,7 +522,7 @@ func (x DegreeClass) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DegreeClass.Descriptor instead.
 func (DegreeClass) EnumDescriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{6}
+	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{7}
 }
 
 type DegreeSubject int32
@@ -505,11 +582,11 @@ func (x DegreeSubject) String() string {
 }
 
 func (DegreeSubject) Descriptor() protoreflect.EnumDescriptor {
-	return file_clinjobs_events_v1_domain_proto_enumTypes[7].Descriptor()
+	return file_clinjobs_events_v1_domain_proto_enumTypes[8].Descriptor()
 }
 
 func (DegreeSubject) Type() protoreflect.EnumType {
-	return &file_clinjobs_events_v1_domain_proto_enumTypes[7]
+	return &file_clinjobs_events_v1_domain_proto_enumTypes[8]
 }
 
 func (x DegreeSubject) Number() protoreflect.EnumNumber {
@@ -518,7 +595,7 @@ func (x DegreeSubject) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DegreeSubject.Descriptor instead.
 func (DegreeSubject) EnumDescriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{7}
+	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{8}
 }
 
 type ALevelSubject int32
@@ -575,11 +652,11 @@ func (x ALevelSubject) String() string {
 }
 
 func (ALevelSubject) Descriptor() protoreflect.EnumDescriptor {
-	return file_clinjobs_events_v1_domain_proto_enumTypes[8].Descriptor()
+	return file_clinjobs_events_v1_domain_proto_enumTypes[9].Descriptor()
 }
 
 func (ALevelSubject) Type() protoreflect.EnumType {
-	return &file_clinjobs_events_v1_domain_proto_enumTypes[8]
+	return &file_clinjobs_events_v1_domain_proto_enumTypes[9]
 }
 
 func (x ALevelSubject) Number() protoreflect.EnumNumber {
@@ -588,23 +665,31 @@ func (x ALevelSubject) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ALevelSubject.Descriptor instead.
 func (ALevelSubject) EnumDescriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{8}
+	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{9}
 }
 
+// Registration is a statutory or accredited register. The Engineering
+// Council's three are grades of one register: EngTech < IEng < CEng.
 type Registration int32
 
 const (
 	Registration_REGISTRATION_UNSPECIFIED Registration = 0
 	// Health and Care Professions Council (clinical scientists).
 	Registration_REGISTRATION_HCPC Registration = 1
-	// Register of Clinical Technologists.
+	// Register of Clinical Technologists, administered by IPEM.
 	Registration_REGISTRATION_RCT Registration = 2
-	// Institute of Physics and Engineering in Medicine.
+	// IPEM is a professional body with membership grades, not a register.
+	// Records from before say so here; they are read as IPEM membership
+	// (Qualifications.ipem_membership MEMBER) and the value is never written.
 	Registration_REGISTRATION_IPEM Registration = 3
 	// Chartered Engineer (Engineering Council).
 	Registration_REGISTRATION_CENG Registration = 4
 	// Incorporated Engineer (Engineering Council).
 	Registration_REGISTRATION_IENG Registration = 5
+	// The Academy for Healthcare Science register.
+	Registration_REGISTRATION_AHCS Registration = 6
+	// Engineering Technician (Engineering Council).
+	Registration_REGISTRATION_ENGTECH Registration = 7
 )
 
 // Enum value maps for Registration.
@@ -616,6 +701,8 @@ var (
 		3: "REGISTRATION_IPEM",
 		4: "REGISTRATION_CENG",
 		5: "REGISTRATION_IENG",
+		6: "REGISTRATION_AHCS",
+		7: "REGISTRATION_ENGTECH",
 	}
 	Registration_value = map[string]int32{
 		"REGISTRATION_UNSPECIFIED": 0,
@@ -624,6 +711,8 @@ var (
 		"REGISTRATION_IPEM":        3,
 		"REGISTRATION_CENG":        4,
 		"REGISTRATION_IENG":        5,
+		"REGISTRATION_AHCS":        6,
+		"REGISTRATION_ENGTECH":     7,
 	}
 )
 
@@ -638,11 +727,11 @@ func (x Registration) String() string {
 }
 
 func (Registration) Descriptor() protoreflect.EnumDescriptor {
-	return file_clinjobs_events_v1_domain_proto_enumTypes[9].Descriptor()
+	return file_clinjobs_events_v1_domain_proto_enumTypes[10].Descriptor()
 }
 
 func (Registration) Type() protoreflect.EnumType {
-	return &file_clinjobs_events_v1_domain_proto_enumTypes[9]
+	return &file_clinjobs_events_v1_domain_proto_enumTypes[10]
 }
 
 func (x Registration) Number() protoreflect.EnumNumber {
@@ -651,16 +740,349 @@ func (x Registration) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Registration.Descriptor instead.
 func (Registration) EnumDescriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{9}
+	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{10}
+}
+
+// RegistrationState is how far a candidate is with a registration, in
+// order: working towards < eligible to apply < registered.
+type RegistrationState int32
+
+const (
+	RegistrationState_REGISTRATION_STATE_UNSPECIFIED     RegistrationState = 0
+	RegistrationState_REGISTRATION_STATE_WORKING_TOWARDS RegistrationState = 1
+	RegistrationState_REGISTRATION_STATE_ELIGIBLE        RegistrationState = 2
+	RegistrationState_REGISTRATION_STATE_REGISTERED      RegistrationState = 3
+)
+
+// Enum value maps for RegistrationState.
+var (
+	RegistrationState_name = map[int32]string{
+		0: "REGISTRATION_STATE_UNSPECIFIED",
+		1: "REGISTRATION_STATE_WORKING_TOWARDS",
+		2: "REGISTRATION_STATE_ELIGIBLE",
+		3: "REGISTRATION_STATE_REGISTERED",
+	}
+	RegistrationState_value = map[string]int32{
+		"REGISTRATION_STATE_UNSPECIFIED":     0,
+		"REGISTRATION_STATE_WORKING_TOWARDS": 1,
+		"REGISTRATION_STATE_ELIGIBLE":        2,
+		"REGISTRATION_STATE_REGISTERED":      3,
+	}
+)
+
+func (x RegistrationState) Enum() *RegistrationState {
+	p := new(RegistrationState)
+	*p = x
+	return p
+}
+
+func (x RegistrationState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RegistrationState) Descriptor() protoreflect.EnumDescriptor {
+	return file_clinjobs_events_v1_domain_proto_enumTypes[11].Descriptor()
+}
+
+func (RegistrationState) Type() protoreflect.EnumType {
+	return &file_clinjobs_events_v1_domain_proto_enumTypes[11]
+}
+
+func (x RegistrationState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RegistrationState.Descriptor instead.
+func (RegistrationState) EnumDescriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{11}
+}
+
+// MembershipGrade is a grade of membership of IPEM, lowest first.
+type MembershipGrade int32
+
+const (
+	MembershipGrade_MEMBERSHIP_GRADE_UNSPECIFIED MembershipGrade = 0
+	MembershipGrade_MEMBERSHIP_GRADE_STUDENT     MembershipGrade = 1
+	MembershipGrade_MEMBERSHIP_GRADE_ASSOCIATE   MembershipGrade = 2
+	MembershipGrade_MEMBERSHIP_GRADE_MEMBER      MembershipGrade = 3
+	MembershipGrade_MEMBERSHIP_GRADE_FELLOW      MembershipGrade = 4
+)
+
+// Enum value maps for MembershipGrade.
+var (
+	MembershipGrade_name = map[int32]string{
+		0: "MEMBERSHIP_GRADE_UNSPECIFIED",
+		1: "MEMBERSHIP_GRADE_STUDENT",
+		2: "MEMBERSHIP_GRADE_ASSOCIATE",
+		3: "MEMBERSHIP_GRADE_MEMBER",
+		4: "MEMBERSHIP_GRADE_FELLOW",
+	}
+	MembershipGrade_value = map[string]int32{
+		"MEMBERSHIP_GRADE_UNSPECIFIED": 0,
+		"MEMBERSHIP_GRADE_STUDENT":     1,
+		"MEMBERSHIP_GRADE_ASSOCIATE":   2,
+		"MEMBERSHIP_GRADE_MEMBER":      3,
+		"MEMBERSHIP_GRADE_FELLOW":      4,
+	}
+)
+
+func (x MembershipGrade) Enum() *MembershipGrade {
+	p := new(MembershipGrade)
+	*p = x
+	return p
+}
+
+func (x MembershipGrade) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MembershipGrade) Descriptor() protoreflect.EnumDescriptor {
+	return file_clinjobs_events_v1_domain_proto_enumTypes[12].Descriptor()
+}
+
+func (MembershipGrade) Type() protoreflect.EnumType {
+	return &file_clinjobs_events_v1_domain_proto_enumTypes[12]
+}
+
+func (x MembershipGrade) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MembershipGrade.Descriptor instead.
+func (MembershipGrade) EnumDescriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{12}
+}
+
+// Level3Kind is a level 3 qualification: an A level or one of its equivalents.
+type Level3Kind int32
+
+const (
+	Level3Kind_LEVEL3_KIND_UNSPECIFIED     Level3Kind = 0
+	Level3Kind_LEVEL3_KIND_A_LEVEL         Level3Kind = 1
+	Level3Kind_LEVEL3_KIND_SCOTTISH_HIGHER Level3Kind = 2
+	Level3Kind_LEVEL3_KIND_ADVANCED_HIGHER Level3Kind = 3
+	// BTEC National Extended Diploma, graded as three letters (D*D*D* to PPP).
+	Level3Kind_LEVEL3_KIND_BTEC_EXTENDED_DIPLOMA Level3Kind = 4
+	Level3Kind_LEVEL3_KIND_T_LEVEL               Level3Kind = 5
+)
+
+// Enum value maps for Level3Kind.
+var (
+	Level3Kind_name = map[int32]string{
+		0: "LEVEL3_KIND_UNSPECIFIED",
+		1: "LEVEL3_KIND_A_LEVEL",
+		2: "LEVEL3_KIND_SCOTTISH_HIGHER",
+		3: "LEVEL3_KIND_ADVANCED_HIGHER",
+		4: "LEVEL3_KIND_BTEC_EXTENDED_DIPLOMA",
+		5: "LEVEL3_KIND_T_LEVEL",
+	}
+	Level3Kind_value = map[string]int32{
+		"LEVEL3_KIND_UNSPECIFIED":           0,
+		"LEVEL3_KIND_A_LEVEL":               1,
+		"LEVEL3_KIND_SCOTTISH_HIGHER":       2,
+		"LEVEL3_KIND_ADVANCED_HIGHER":       3,
+		"LEVEL3_KIND_BTEC_EXTENDED_DIPLOMA": 4,
+		"LEVEL3_KIND_T_LEVEL":               5,
+	}
+)
+
+func (x Level3Kind) Enum() *Level3Kind {
+	p := new(Level3Kind)
+	*p = x
+	return p
+}
+
+func (x Level3Kind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Level3Kind) Descriptor() protoreflect.EnumDescriptor {
+	return file_clinjobs_events_v1_domain_proto_enumTypes[13].Descriptor()
+}
+
+func (Level3Kind) Type() protoreflect.EnumType {
+	return &file_clinjobs_events_v1_domain_proto_enumTypes[13]
+}
+
+func (x Level3Kind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Level3Kind.Descriptor instead.
+func (Level3Kind) EnumDescriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{13}
+}
+
+// Award is a qualification above level 3 other than an honours degree.
+type Award int32
+
+const (
+	Award_AWARD_UNSPECIFIED       Award = 0
+	Award_AWARD_HNC               Award = 1
+	Award_AWARD_HND               Award = 2
+	Award_AWARD_FOUNDATION_DEGREE Award = 3
+	Award_AWARD_MSC               Award = 4
+	// The STP's certificate of attainment (with its MSc in clinical engineering).
+	Award_AWARD_STP_CERTIFICATE Award = 5
+	// Higher Specialist Scientist Training.
+	Award_AWARD_HSST Award = 6
+	Award_AWARD_PHD  Award = 7
+)
+
+// Enum value maps for Award.
+var (
+	Award_name = map[int32]string{
+		0: "AWARD_UNSPECIFIED",
+		1: "AWARD_HNC",
+		2: "AWARD_HND",
+		3: "AWARD_FOUNDATION_DEGREE",
+		4: "AWARD_MSC",
+		5: "AWARD_STP_CERTIFICATE",
+		6: "AWARD_HSST",
+		7: "AWARD_PHD",
+	}
+	Award_value = map[string]int32{
+		"AWARD_UNSPECIFIED":       0,
+		"AWARD_HNC":               1,
+		"AWARD_HND":               2,
+		"AWARD_FOUNDATION_DEGREE": 3,
+		"AWARD_MSC":               4,
+		"AWARD_STP_CERTIFICATE":   5,
+		"AWARD_HSST":              6,
+		"AWARD_PHD":               7,
+	}
+)
+
+func (x Award) Enum() *Award {
+	p := new(Award)
+	*p = x
+	return p
+}
+
+func (x Award) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Award) Descriptor() protoreflect.EnumDescriptor {
+	return file_clinjobs_events_v1_domain_proto_enumTypes[14].Descriptor()
+}
+
+func (Award) Type() protoreflect.EnumType {
+	return &file_clinjobs_events_v1_domain_proto_enumTypes[14]
+}
+
+func (x Award) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Award.Descriptor instead.
+func (Award) EnumDescriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{14}
+}
+
+// ConditionKind is what one Condition tests.
+type ConditionKind int32
+
+const (
+	ConditionKind_CONDITION_KIND_UNSPECIFIED ConditionKind = 0
+	// An honours degree (an integrated master's included) of at least
+	// min_class in one of subjects (any when empty).
+	ConditionKind_CONDITION_KIND_DEGREE ConditionKind = 1
+	// A higher degree (MSc, integrated master's, STP certificate, HSST, PhD)
+	// in one of subjects (any when empty).
+	ConditionKind_CONDITION_KIND_HIGHER_DEGREE ConditionKind = 2
+	// A qualification at or above level on the ladder (RQF levels: GCSE 4-9
+	// 2, A levels and equivalents 3, HNC 4, HND and foundation degree 5,
+	// honours degree 6, master's and STP certificate 7, HSST and PhD 8;
+	// an apprenticeship at its own level).
+	ConditionKind_CONDITION_KIND_LEVEL ConditionKind = 3
+	// The award named.
+	ConditionKind_CONDITION_KIND_AWARD ConditionKind = 4
+	// An apprenticeship standard at or above level.
+	ConditionKind_CONDITION_KIND_APPRENTICESHIP ConditionKind = 5
+	// A levels or equivalents worth at least tariff_points UCAS points, with
+	// every a_level_subjects among them.
+	ConditionKind_CONDITION_KIND_A_LEVELS ConditionKind = 6
+	// GCSE mathematics at least gcse_maths and English at least gcse_english
+	// (9-1 grades; 0 asks nothing of that subject).
+	ConditionKind_CONDITION_KIND_GCSE ConditionKind = 7
+	// register in at least state (an Engineering Council grade is met by a
+	// higher grade in the same state or better).
+	ConditionKind_CONDITION_KIND_REGISTRATION ConditionKind = 8
+	// IPEM membership of at least membership.
+	ConditionKind_CONDITION_KIND_MEMBERSHIP ConditionKind = 9
+	// At least years of experience, in specialism when set.
+	ConditionKind_CONDITION_KIND_EXPERIENCE ConditionKind = 10
+)
+
+// Enum value maps for ConditionKind.
+var (
+	ConditionKind_name = map[int32]string{
+		0:  "CONDITION_KIND_UNSPECIFIED",
+		1:  "CONDITION_KIND_DEGREE",
+		2:  "CONDITION_KIND_HIGHER_DEGREE",
+		3:  "CONDITION_KIND_LEVEL",
+		4:  "CONDITION_KIND_AWARD",
+		5:  "CONDITION_KIND_APPRENTICESHIP",
+		6:  "CONDITION_KIND_A_LEVELS",
+		7:  "CONDITION_KIND_GCSE",
+		8:  "CONDITION_KIND_REGISTRATION",
+		9:  "CONDITION_KIND_MEMBERSHIP",
+		10: "CONDITION_KIND_EXPERIENCE",
+	}
+	ConditionKind_value = map[string]int32{
+		"CONDITION_KIND_UNSPECIFIED":    0,
+		"CONDITION_KIND_DEGREE":         1,
+		"CONDITION_KIND_HIGHER_DEGREE":  2,
+		"CONDITION_KIND_LEVEL":          3,
+		"CONDITION_KIND_AWARD":          4,
+		"CONDITION_KIND_APPRENTICESHIP": 5,
+		"CONDITION_KIND_A_LEVELS":       6,
+		"CONDITION_KIND_GCSE":           7,
+		"CONDITION_KIND_REGISTRATION":   8,
+		"CONDITION_KIND_MEMBERSHIP":     9,
+		"CONDITION_KIND_EXPERIENCE":     10,
+	}
+)
+
+func (x ConditionKind) Enum() *ConditionKind {
+	p := new(ConditionKind)
+	*p = x
+	return p
+}
+
+func (x ConditionKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ConditionKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_clinjobs_events_v1_domain_proto_enumTypes[15].Descriptor()
+}
+
+func (ConditionKind) Type() protoreflect.EnumType {
+	return &file_clinjobs_events_v1_domain_proto_enumTypes[15]
+}
+
+func (x ConditionKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ConditionKind.Descriptor instead.
+func (ConditionKind) EnumDescriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{15}
 }
 
 // Location is a point in the UK. Postcode is set when the place was given as a
 // postcode and resolved through the gazetteer; the coordinates are always set.
 type Location struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Latitude      float64                `protobuf:"fixed64,1,opt,name=latitude,proto3" json:"latitude,omitempty"`
-	Longitude     float64                `protobuf:"fixed64,2,opt,name=longitude,proto3" json:"longitude,omitempty"`
-	Postcode      string                 `protobuf:"bytes,3,opt,name=postcode,proto3" json:"postcode,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Latitude  float64                `protobuf:"fixed64,1,opt,name=latitude,proto3" json:"latitude,omitempty"`
+	Longitude float64                `protobuf:"fixed64,2,opt,name=longitude,proto3" json:"longitude,omitempty"`
+	Postcode  string                 `protobuf:"bytes,3,opt,name=postcode,proto3" json:"postcode,omitempty"`
+	// How closely a postcode placed it: "postcode", "district" or "area" (the
+	// postcode's area alone: distances to it are "about" so many km); empty
+	// for coordinates, and for records from before.
+	Precision     string `protobuf:"bytes,4,opt,name=precision,proto3" json:"precision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -716,12 +1138,24 @@ func (x *Location) GetPostcode() string {
 	return ""
 }
 
+func (x *Location) GetPrecision() string {
+	if x != nil {
+		return x.Precision
+	}
+	return ""
+}
+
 type Degree struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Subject       DegreeSubject          `protobuf:"varint,1,opt,name=subject,proto3,enum=clinjobs.events.v1.DegreeSubject" json:"subject,omitempty"`
-	Class         DegreeClass            `protobuf:"varint,2,opt,name=class,proto3,enum=clinjobs.events.v1.DegreeClass" json:"class,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Subject DegreeSubject          `protobuf:"varint,1,opt,name=subject,proto3,enum=clinjobs.events.v1.DegreeSubject" json:"subject,omitempty"`
+	Class   DegreeClass            `protobuf:"varint,2,opt,name=class,proto3,enum=clinjobs.events.v1.DegreeClass" json:"class,omitempty"`
+	// The class is predicted: a final-year student's.
+	Predicted bool `protobuf:"varint,3,opt,name=predicted,proto3" json:"predicted,omitempty"`
+	// An integrated master's (such as an MEng): an honours degree and a
+	// master's at once.
+	IntegratedMasters bool `protobuf:"varint,4,opt,name=integrated_masters,json=integratedMasters,proto3" json:"integrated_masters,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Degree) Reset() {
@@ -768,6 +1202,583 @@ func (x *Degree) GetClass() DegreeClass {
 	return DegreeClass_DEGREE_CLASS_UNSPECIFIED
 }
 
+func (x *Degree) GetPredicted() bool {
+	if x != nil {
+		return x.Predicted
+	}
+	return false
+}
+
+func (x *Degree) GetIntegratedMasters() bool {
+	if x != nil {
+		return x.IntegratedMasters
+	}
+	return false
+}
+
+// Level3 is an A level or an equivalent, with its grade as written ("A*",
+// "B", "D*DM", "M"); predicted for one not yet sat.
+type Level3 struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          Level3Kind             `protobuf:"varint,1,opt,name=kind,proto3,enum=clinjobs.events.v1.Level3Kind" json:"kind,omitempty"`
+	Subject       ALevelSubject          `protobuf:"varint,2,opt,name=subject,proto3,enum=clinjobs.events.v1.ALevelSubject" json:"subject,omitempty"`
+	Grade         string                 `protobuf:"bytes,3,opt,name=grade,proto3" json:"grade,omitempty"`
+	Predicted     bool                   `protobuf:"varint,4,opt,name=predicted,proto3" json:"predicted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Level3) Reset() {
+	*x = Level3{}
+	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Level3) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Level3) ProtoMessage() {}
+
+func (x *Level3) ProtoReflect() protoreflect.Message {
+	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Level3.ProtoReflect.Descriptor instead.
+func (*Level3) Descriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Level3) GetKind() Level3Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return Level3Kind_LEVEL3_KIND_UNSPECIFIED
+}
+
+func (x *Level3) GetSubject() ALevelSubject {
+	if x != nil {
+		return x.Subject
+	}
+	return ALevelSubject_A_LEVEL_SUBJECT_UNSPECIFIED
+}
+
+func (x *Level3) GetGrade() string {
+	if x != nil {
+		return x.Grade
+	}
+	return ""
+}
+
+func (x *Level3) GetPredicted() bool {
+	if x != nil {
+		return x.Predicted
+	}
+	return false
+}
+
+type AwardHeld struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Award   Award                  `protobuf:"varint,1,opt,name=award,proto3,enum=clinjobs.events.v1.Award" json:"award,omitempty"`
+	Subject DegreeSubject          `protobuf:"varint,2,opt,name=subject,proto3,enum=clinjobs.events.v1.DegreeSubject" json:"subject,omitempty"`
+	// In progress: counts only where a vacancy allows predicted results.
+	Predicted     bool `protobuf:"varint,3,opt,name=predicted,proto3" json:"predicted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AwardHeld) Reset() {
+	*x = AwardHeld{}
+	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AwardHeld) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AwardHeld) ProtoMessage() {}
+
+func (x *AwardHeld) ProtoReflect() protoreflect.Message {
+	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AwardHeld.ProtoReflect.Descriptor instead.
+func (*AwardHeld) Descriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *AwardHeld) GetAward() Award {
+	if x != nil {
+		return x.Award
+	}
+	return Award_AWARD_UNSPECIFIED
+}
+
+func (x *AwardHeld) GetSubject() DegreeSubject {
+	if x != nil {
+		return x.Subject
+	}
+	return DegreeSubject_DEGREE_SUBJECT_UNSPECIFIED
+}
+
+func (x *AwardHeld) GetPredicted() bool {
+	if x != nil {
+		return x.Predicted
+	}
+	return false
+}
+
+type ApprenticeshipHeld struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 2 to 7.
+	Level int32 `protobuf:"varint,1,opt,name=level,proto3" json:"level,omitempty"`
+	// The standard's name, such as "Engineering technician".
+	Standard      string `protobuf:"bytes,2,opt,name=standard,proto3" json:"standard,omitempty"`
+	Predicted     bool   `protobuf:"varint,3,opt,name=predicted,proto3" json:"predicted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApprenticeshipHeld) Reset() {
+	*x = ApprenticeshipHeld{}
+	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApprenticeshipHeld) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApprenticeshipHeld) ProtoMessage() {}
+
+func (x *ApprenticeshipHeld) ProtoReflect() protoreflect.Message {
+	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApprenticeshipHeld.ProtoReflect.Descriptor instead.
+func (*ApprenticeshipHeld) Descriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ApprenticeshipHeld) GetLevel() int32 {
+	if x != nil {
+		return x.Level
+	}
+	return 0
+}
+
+func (x *ApprenticeshipHeld) GetStandard() string {
+	if x != nil {
+		return x.Standard
+	}
+	return ""
+}
+
+func (x *ApprenticeshipHeld) GetPredicted() bool {
+	if x != nil {
+		return x.Predicted
+	}
+	return false
+}
+
+type RegistrationHeld struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Register Registration           `protobuf:"varint,1,opt,name=register,proto3,enum=clinjobs.events.v1.Registration" json:"register,omitempty"`
+	State    RegistrationState      `protobuf:"varint,2,opt,name=state,proto3,enum=clinjobs.events.v1.RegistrationState" json:"state,omitempty"`
+	// YYYY-MM-DD, when working towards it.
+	ExpectedDate  string `protobuf:"bytes,3,opt,name=expected_date,json=expectedDate,proto3" json:"expected_date,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegistrationHeld) Reset() {
+	*x = RegistrationHeld{}
+	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegistrationHeld) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegistrationHeld) ProtoMessage() {}
+
+func (x *RegistrationHeld) ProtoReflect() protoreflect.Message {
+	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegistrationHeld.ProtoReflect.Descriptor instead.
+func (*RegistrationHeld) Descriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RegistrationHeld) GetRegister() Registration {
+	if x != nil {
+		return x.Register
+	}
+	return Registration_REGISTRATION_UNSPECIFIED
+}
+
+func (x *RegistrationHeld) GetState() RegistrationState {
+	if x != nil {
+		return x.State
+	}
+	return RegistrationState_REGISTRATION_STATE_UNSPECIFIED
+}
+
+func (x *RegistrationHeld) GetExpectedDate() string {
+	if x != nil {
+		return x.ExpectedDate
+	}
+	return ""
+}
+
+type SpecialismYears struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Specialism    Specialism             `protobuf:"varint,1,opt,name=specialism,proto3,enum=clinjobs.events.v1.Specialism" json:"specialism,omitempty"`
+	Years         int32                  `protobuf:"varint,2,opt,name=years,proto3" json:"years,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SpecialismYears) Reset() {
+	*x = SpecialismYears{}
+	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SpecialismYears) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SpecialismYears) ProtoMessage() {}
+
+func (x *SpecialismYears) ProtoReflect() protoreflect.Message {
+	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SpecialismYears.ProtoReflect.Descriptor instead.
+func (*SpecialismYears) Descriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *SpecialismYears) GetSpecialism() Specialism {
+	if x != nil {
+		return x.Specialism
+	}
+	return Specialism_SPECIALISM_UNSPECIFIED
+}
+
+func (x *SpecialismYears) GetYears() int32 {
+	if x != nil {
+		return x.Years
+	}
+	return 0
+}
+
+// Condition is one test of a candidate; only the fields its kind names are read.
+type Condition struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Kind           ConditionKind          `protobuf:"varint,1,opt,name=kind,proto3,enum=clinjobs.events.v1.ConditionKind" json:"kind,omitempty"`
+	MinClass       DegreeClass            `protobuf:"varint,2,opt,name=min_class,json=minClass,proto3,enum=clinjobs.events.v1.DegreeClass" json:"min_class,omitempty"`
+	Subjects       []DegreeSubject        `protobuf:"varint,3,rep,packed,name=subjects,proto3,enum=clinjobs.events.v1.DegreeSubject" json:"subjects,omitempty"`
+	Level          int32                  `protobuf:"varint,4,opt,name=level,proto3" json:"level,omitempty"`
+	Award          Award                  `protobuf:"varint,5,opt,name=award,proto3,enum=clinjobs.events.v1.Award" json:"award,omitempty"`
+	TariffPoints   int32                  `protobuf:"varint,6,opt,name=tariff_points,json=tariffPoints,proto3" json:"tariff_points,omitempty"`
+	ALevelSubjects []ALevelSubject        `protobuf:"varint,7,rep,packed,name=a_level_subjects,json=aLevelSubjects,proto3,enum=clinjobs.events.v1.ALevelSubject" json:"a_level_subjects,omitempty"`
+	GcseMaths      int32                  `protobuf:"varint,8,opt,name=gcse_maths,json=gcseMaths,proto3" json:"gcse_maths,omitempty"`
+	GcseEnglish    int32                  `protobuf:"varint,9,opt,name=gcse_english,json=gcseEnglish,proto3" json:"gcse_english,omitempty"`
+	Register       Registration           `protobuf:"varint,10,opt,name=register,proto3,enum=clinjobs.events.v1.Registration" json:"register,omitempty"`
+	State          RegistrationState      `protobuf:"varint,11,opt,name=state,proto3,enum=clinjobs.events.v1.RegistrationState" json:"state,omitempty"`
+	Membership     MembershipGrade        `protobuf:"varint,12,opt,name=membership,proto3,enum=clinjobs.events.v1.MembershipGrade" json:"membership,omitempty"`
+	Years          int32                  `protobuf:"varint,13,opt,name=years,proto3" json:"years,omitempty"`
+	Specialism     Specialism             `protobuf:"varint,14,opt,name=specialism,proto3,enum=clinjobs.events.v1.Specialism" json:"specialism,omitempty"`
+	// Predicted grades and awards in progress count.
+	PredictedOk   bool `protobuf:"varint,15,opt,name=predicted_ok,json=predictedOk,proto3" json:"predicted_ok,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Condition) Reset() {
+	*x = Condition{}
+	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Condition) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Condition) ProtoMessage() {}
+
+func (x *Condition) ProtoReflect() protoreflect.Message {
+	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Condition.ProtoReflect.Descriptor instead.
+func (*Condition) Descriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Condition) GetKind() ConditionKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ConditionKind_CONDITION_KIND_UNSPECIFIED
+}
+
+func (x *Condition) GetMinClass() DegreeClass {
+	if x != nil {
+		return x.MinClass
+	}
+	return DegreeClass_DEGREE_CLASS_UNSPECIFIED
+}
+
+func (x *Condition) GetSubjects() []DegreeSubject {
+	if x != nil {
+		return x.Subjects
+	}
+	return nil
+}
+
+func (x *Condition) GetLevel() int32 {
+	if x != nil {
+		return x.Level
+	}
+	return 0
+}
+
+func (x *Condition) GetAward() Award {
+	if x != nil {
+		return x.Award
+	}
+	return Award_AWARD_UNSPECIFIED
+}
+
+func (x *Condition) GetTariffPoints() int32 {
+	if x != nil {
+		return x.TariffPoints
+	}
+	return 0
+}
+
+func (x *Condition) GetALevelSubjects() []ALevelSubject {
+	if x != nil {
+		return x.ALevelSubjects
+	}
+	return nil
+}
+
+func (x *Condition) GetGcseMaths() int32 {
+	if x != nil {
+		return x.GcseMaths
+	}
+	return 0
+}
+
+func (x *Condition) GetGcseEnglish() int32 {
+	if x != nil {
+		return x.GcseEnglish
+	}
+	return 0
+}
+
+func (x *Condition) GetRegister() Registration {
+	if x != nil {
+		return x.Register
+	}
+	return Registration_REGISTRATION_UNSPECIFIED
+}
+
+func (x *Condition) GetState() RegistrationState {
+	if x != nil {
+		return x.State
+	}
+	return RegistrationState_REGISTRATION_STATE_UNSPECIFIED
+}
+
+func (x *Condition) GetMembership() MembershipGrade {
+	if x != nil {
+		return x.Membership
+	}
+	return MembershipGrade_MEMBERSHIP_GRADE_UNSPECIFIED
+}
+
+func (x *Condition) GetYears() int32 {
+	if x != nil {
+		return x.Years
+	}
+	return 0
+}
+
+func (x *Condition) GetSpecialism() Specialism {
+	if x != nil {
+		return x.Specialism
+	}
+	return Specialism_SPECIALISM_UNSPECIFIED
+}
+
+func (x *Condition) GetPredictedOk() bool {
+	if x != nil {
+		return x.PredictedOk
+	}
+	return false
+}
+
+// Alternative is met when every one of its conditions is.
+type Alternative struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AllOf         []*Condition           `protobuf:"bytes,1,rep,name=all_of,json=allOf,proto3" json:"all_of,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Alternative) Reset() {
+	*x = Alternative{}
+	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Alternative) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Alternative) ProtoMessage() {}
+
+func (x *Alternative) ProtoReflect() protoreflect.Message {
+	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Alternative.ProtoReflect.Descriptor instead.
+func (*Alternative) Descriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Alternative) GetAllOf() []*Condition {
+	if x != nil {
+		return x.AllOf
+	}
+	return nil
+}
+
+// RequirementGroup is met when any one of its alternatives is. label is the
+// trust's own words for it, used in reasons when given.
+type RequirementGroup struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Label         string                 `protobuf:"bytes,1,opt,name=label,proto3" json:"label,omitempty"`
+	AnyOf         []*Alternative         `protobuf:"bytes,2,rep,name=any_of,json=anyOf,proto3" json:"any_of,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequirementGroup) Reset() {
+	*x = RequirementGroup{}
+	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequirementGroup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequirementGroup) ProtoMessage() {}
+
+func (x *RequirementGroup) ProtoReflect() protoreflect.Message {
+	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequirementGroup.ProtoReflect.Descriptor instead.
+func (*RequirementGroup) Descriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *RequirementGroup) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *RequirementGroup) GetAnyOf() []*Alternative {
+	if x != nil {
+		return x.AnyOf
+	}
+	return nil
+}
+
 // Requirements are what a vacancy asks of a candidate; an unset field asks nothing.
 type Requirements struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -783,13 +1794,17 @@ type Requirements struct {
 	Nvq                bool            `protobuf:"varint,7,opt,name=nvq,proto3" json:"nvq,omitempty"`
 	Registrations      []Registration  `protobuf:"varint,8,rep,packed,name=registrations,proto3,enum=clinjobs.events.v1.Registration" json:"registrations,omitempty"`
 	MinYearsExperience int32           `protobuf:"varint,9,opt,name=min_years_experience,json=minYearsExperience,proto3" json:"min_years_experience,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Essential beyond the fields above: every group must be met.
+	Essential []*RequirementGroup `protobuf:"bytes,10,rep,name=essential,proto3" json:"essential,omitempty"`
+	// Desirable: each met raises the score, and each is named met or not.
+	Desirable     []*RequirementGroup `protobuf:"bytes,11,rep,name=desirable,proto3" json:"desirable,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Requirements) Reset() {
 	*x = Requirements{}
-	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[2]
+	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -801,7 +1816,7 @@ func (x *Requirements) String() string {
 func (*Requirements) ProtoMessage() {}
 
 func (x *Requirements) ProtoReflect() protoreflect.Message {
-	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[2]
+	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -814,7 +1829,7 @@ func (x *Requirements) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Requirements.ProtoReflect.Descriptor instead.
 func (*Requirements) Descriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{2}
+	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Requirements) GetALevelSubjects() []ALevelSubject {
@@ -880,6 +1895,20 @@ func (x *Requirements) GetMinYearsExperience() int32 {
 	return 0
 }
 
+func (x *Requirements) GetEssential() []*RequirementGroup {
+	if x != nil {
+		return x.Essential
+	}
+	return nil
+}
+
+func (x *Requirements) GetDesirable() []*RequirementGroup {
+	if x != nil {
+		return x.Desirable
+	}
+	return nil
+}
+
 // Qualifications are what a candidate holds, in the terms Requirements test.
 type Qualifications struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
@@ -888,15 +1917,26 @@ type Qualifications struct {
 	AccreditedDegree bool                   `protobuf:"varint,3,opt,name=accredited_degree,json=accreditedDegree,proto3" json:"accredited_degree,omitempty"`
 	Msc              bool                   `protobuf:"varint,4,opt,name=msc,proto3" json:"msc,omitempty"`
 	Nvq              bool                   `protobuf:"varint,5,opt,name=nvq,proto3" json:"nvq,omitempty"`
-	Registrations    []Registration         `protobuf:"varint,6,rep,packed,name=registrations,proto3,enum=clinjobs.events.v1.Registration" json:"registrations,omitempty"`
-	YearsExperience  int32                  `protobuf:"varint,7,opt,name=years_experience,json=yearsExperience,proto3" json:"years_experience,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Registered, for records from before registration_states: read as
+	// REGISTERED in each (IPEM as membership), and never written again.
+	Registrations   []Registration `protobuf:"varint,6,rep,packed,name=registrations,proto3,enum=clinjobs.events.v1.Registration" json:"registrations,omitempty"`
+	YearsExperience int32          `protobuf:"varint,7,opt,name=years_experience,json=yearsExperience,proto3" json:"years_experience,omitempty"`
+	// GCSE grades, 9-1 (0: none given).
+	GcseMaths            int32                 `protobuf:"varint,8,opt,name=gcse_maths,json=gcseMaths,proto3" json:"gcse_maths,omitempty"`
+	GcseEnglish          int32                 `protobuf:"varint,9,opt,name=gcse_english,json=gcseEnglish,proto3" json:"gcse_english,omitempty"`
+	Level3               []*Level3             `protobuf:"bytes,10,rep,name=level3,proto3" json:"level3,omitempty"`
+	Awards               []*AwardHeld          `protobuf:"bytes,11,rep,name=awards,proto3" json:"awards,omitempty"`
+	Apprenticeships      []*ApprenticeshipHeld `protobuf:"bytes,12,rep,name=apprenticeships,proto3" json:"apprenticeships,omitempty"`
+	RegistrationStates   []*RegistrationHeld   `protobuf:"bytes,13,rep,name=registration_states,json=registrationStates,proto3" json:"registration_states,omitempty"`
+	IpemMembership       MembershipGrade       `protobuf:"varint,14,opt,name=ipem_membership,json=ipemMembership,proto3,enum=clinjobs.events.v1.MembershipGrade" json:"ipem_membership,omitempty"`
+	SpecialismExperience []*SpecialismYears    `protobuf:"bytes,15,rep,name=specialism_experience,json=specialismExperience,proto3" json:"specialism_experience,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Qualifications) Reset() {
 	*x = Qualifications{}
-	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[3]
+	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -908,7 +1948,7 @@ func (x *Qualifications) String() string {
 func (*Qualifications) ProtoMessage() {}
 
 func (x *Qualifications) ProtoReflect() protoreflect.Message {
-	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[3]
+	mi := &file_clinjobs_events_v1_domain_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -921,7 +1961,7 @@ func (x *Qualifications) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Qualifications.ProtoReflect.Descriptor instead.
 func (*Qualifications) Descriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{3}
+	return file_clinjobs_events_v1_domain_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Qualifications) GetALevels() []ALevelSubject {
@@ -973,18 +2013,126 @@ func (x *Qualifications) GetYearsExperience() int32 {
 	return 0
 }
 
+func (x *Qualifications) GetGcseMaths() int32 {
+	if x != nil {
+		return x.GcseMaths
+	}
+	return 0
+}
+
+func (x *Qualifications) GetGcseEnglish() int32 {
+	if x != nil {
+		return x.GcseEnglish
+	}
+	return 0
+}
+
+func (x *Qualifications) GetLevel3() []*Level3 {
+	if x != nil {
+		return x.Level3
+	}
+	return nil
+}
+
+func (x *Qualifications) GetAwards() []*AwardHeld {
+	if x != nil {
+		return x.Awards
+	}
+	return nil
+}
+
+func (x *Qualifications) GetApprenticeships() []*ApprenticeshipHeld {
+	if x != nil {
+		return x.Apprenticeships
+	}
+	return nil
+}
+
+func (x *Qualifications) GetRegistrationStates() []*RegistrationHeld {
+	if x != nil {
+		return x.RegistrationStates
+	}
+	return nil
+}
+
+func (x *Qualifications) GetIpemMembership() MembershipGrade {
+	if x != nil {
+		return x.IpemMembership
+	}
+	return MembershipGrade_MEMBERSHIP_GRADE_UNSPECIFIED
+}
+
+func (x *Qualifications) GetSpecialismExperience() []*SpecialismYears {
+	if x != nil {
+		return x.SpecialismExperience
+	}
+	return nil
+}
+
 var File_clinjobs_events_v1_domain_proto protoreflect.FileDescriptor
 
 const file_clinjobs_events_v1_domain_proto_rawDesc = "" +
 	"\n" +
-	"\x1fclinjobs/events/v1/domain.proto\x12\x12clinjobs.events.v1\"`\n" +
+	"\x1fclinjobs/events/v1/domain.proto\x12\x12clinjobs.events.v1\"~\n" +
 	"\bLocation\x12\x1a\n" +
 	"\blatitude\x18\x01 \x01(\x01R\blatitude\x12\x1c\n" +
 	"\tlongitude\x18\x02 \x01(\x01R\tlongitude\x12\x1a\n" +
-	"\bpostcode\x18\x03 \x01(\tR\bpostcode\"|\n" +
+	"\bpostcode\x18\x03 \x01(\tR\bpostcode\x12\x1c\n" +
+	"\tprecision\x18\x04 \x01(\tR\tprecision\"\xc9\x01\n" +
 	"\x06Degree\x12;\n" +
 	"\asubject\x18\x01 \x01(\x0e2!.clinjobs.events.v1.DegreeSubjectR\asubject\x125\n" +
-	"\x05class\x18\x02 \x01(\x0e2\x1f.clinjobs.events.v1.DegreeClassR\x05class\"\xdf\x03\n" +
+	"\x05class\x18\x02 \x01(\x0e2\x1f.clinjobs.events.v1.DegreeClassR\x05class\x12\x1c\n" +
+	"\tpredicted\x18\x03 \x01(\bR\tpredicted\x12-\n" +
+	"\x12integrated_masters\x18\x04 \x01(\bR\x11integratedMasters\"\xad\x01\n" +
+	"\x06Level3\x122\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x1e.clinjobs.events.v1.Level3KindR\x04kind\x12;\n" +
+	"\asubject\x18\x02 \x01(\x0e2!.clinjobs.events.v1.ALevelSubjectR\asubject\x12\x14\n" +
+	"\x05grade\x18\x03 \x01(\tR\x05grade\x12\x1c\n" +
+	"\tpredicted\x18\x04 \x01(\bR\tpredicted\"\x97\x01\n" +
+	"\tAwardHeld\x12/\n" +
+	"\x05award\x18\x01 \x01(\x0e2\x19.clinjobs.events.v1.AwardR\x05award\x12;\n" +
+	"\asubject\x18\x02 \x01(\x0e2!.clinjobs.events.v1.DegreeSubjectR\asubject\x12\x1c\n" +
+	"\tpredicted\x18\x03 \x01(\bR\tpredicted\"d\n" +
+	"\x12ApprenticeshipHeld\x12\x14\n" +
+	"\x05level\x18\x01 \x01(\x05R\x05level\x12\x1a\n" +
+	"\bstandard\x18\x02 \x01(\tR\bstandard\x12\x1c\n" +
+	"\tpredicted\x18\x03 \x01(\bR\tpredicted\"\xb2\x01\n" +
+	"\x10RegistrationHeld\x12<\n" +
+	"\bregister\x18\x01 \x01(\x0e2 .clinjobs.events.v1.RegistrationR\bregister\x12;\n" +
+	"\x05state\x18\x02 \x01(\x0e2%.clinjobs.events.v1.RegistrationStateR\x05state\x12#\n" +
+	"\rexpected_date\x18\x03 \x01(\tR\fexpectedDate\"g\n" +
+	"\x0fSpecialismYears\x12>\n" +
+	"\n" +
+	"specialism\x18\x01 \x01(\x0e2\x1e.clinjobs.events.v1.SpecialismR\n" +
+	"specialism\x12\x14\n" +
+	"\x05years\x18\x02 \x01(\x05R\x05years\"\xf3\x05\n" +
+	"\tCondition\x125\n" +
+	"\x04kind\x18\x01 \x01(\x0e2!.clinjobs.events.v1.ConditionKindR\x04kind\x12<\n" +
+	"\tmin_class\x18\x02 \x01(\x0e2\x1f.clinjobs.events.v1.DegreeClassR\bminClass\x12=\n" +
+	"\bsubjects\x18\x03 \x03(\x0e2!.clinjobs.events.v1.DegreeSubjectR\bsubjects\x12\x14\n" +
+	"\x05level\x18\x04 \x01(\x05R\x05level\x12/\n" +
+	"\x05award\x18\x05 \x01(\x0e2\x19.clinjobs.events.v1.AwardR\x05award\x12#\n" +
+	"\rtariff_points\x18\x06 \x01(\x05R\ftariffPoints\x12K\n" +
+	"\x10a_level_subjects\x18\a \x03(\x0e2!.clinjobs.events.v1.ALevelSubjectR\x0eaLevelSubjects\x12\x1d\n" +
+	"\n" +
+	"gcse_maths\x18\b \x01(\x05R\tgcseMaths\x12!\n" +
+	"\fgcse_english\x18\t \x01(\x05R\vgcseEnglish\x12<\n" +
+	"\bregister\x18\n" +
+	" \x01(\x0e2 .clinjobs.events.v1.RegistrationR\bregister\x12;\n" +
+	"\x05state\x18\v \x01(\x0e2%.clinjobs.events.v1.RegistrationStateR\x05state\x12C\n" +
+	"\n" +
+	"membership\x18\f \x01(\x0e2#.clinjobs.events.v1.MembershipGradeR\n" +
+	"membership\x12\x14\n" +
+	"\x05years\x18\r \x01(\x05R\x05years\x12>\n" +
+	"\n" +
+	"specialism\x18\x0e \x01(\x0e2\x1e.clinjobs.events.v1.SpecialismR\n" +
+	"specialism\x12!\n" +
+	"\fpredicted_ok\x18\x0f \x01(\bR\vpredictedOk\"C\n" +
+	"\vAlternative\x124\n" +
+	"\x06all_of\x18\x01 \x03(\v2\x1d.clinjobs.events.v1.ConditionR\x05allOf\"`\n" +
+	"\x10RequirementGroup\x12\x14\n" +
+	"\x05label\x18\x01 \x01(\tR\x05label\x126\n" +
+	"\x06any_of\x18\x02 \x03(\v2\x1f.clinjobs.events.v1.AlternativeR\x05anyOf\"\xe7\x04\n" +
 	"\fRequirements\x12K\n" +
 	"\x10a_level_subjects\x18\x01 \x03(\x0e2!.clinjobs.events.v1.ALevelSubjectR\x0eaLevelSubjects\x12 \n" +
 	"\fmin_a_levels\x18\x02 \x01(\x05R\n" +
@@ -995,7 +2143,10 @@ const file_clinjobs_events_v1_domain_proto_rawDesc = "" +
 	"\x03msc\x18\x06 \x01(\bR\x03msc\x12\x10\n" +
 	"\x03nvq\x18\a \x01(\bR\x03nvq\x12F\n" +
 	"\rregistrations\x18\b \x03(\x0e2 .clinjobs.events.v1.RegistrationR\rregistrations\x120\n" +
-	"\x14min_years_experience\x18\t \x01(\x05R\x12minYearsExperience\"\xc6\x02\n" +
+	"\x14min_years_experience\x18\t \x01(\x05R\x12minYearsExperience\x12B\n" +
+	"\tessential\x18\n" +
+	" \x03(\v2$.clinjobs.events.v1.RequirementGroupR\tessential\x12B\n" +
+	"\tdesirable\x18\v \x03(\v2$.clinjobs.events.v1.RequirementGroupR\tdesirable\"\xc4\x06\n" +
 	"\x0eQualifications\x12<\n" +
 	"\ba_levels\x18\x01 \x03(\x0e2!.clinjobs.events.v1.ALevelSubjectR\aaLevels\x122\n" +
 	"\x06degree\x18\x02 \x01(\v2\x1a.clinjobs.events.v1.DegreeR\x06degree\x12+\n" +
@@ -1003,7 +2154,17 @@ const file_clinjobs_events_v1_domain_proto_rawDesc = "" +
 	"\x03msc\x18\x04 \x01(\bR\x03msc\x12\x10\n" +
 	"\x03nvq\x18\x05 \x01(\bR\x03nvq\x12F\n" +
 	"\rregistrations\x18\x06 \x03(\x0e2 .clinjobs.events.v1.RegistrationR\rregistrations\x12)\n" +
-	"\x10years_experience\x18\a \x01(\x05R\x0fyearsExperience*\xc7\x01\n" +
+	"\x10years_experience\x18\a \x01(\x05R\x0fyearsExperience\x12\x1d\n" +
+	"\n" +
+	"gcse_maths\x18\b \x01(\x05R\tgcseMaths\x12!\n" +
+	"\fgcse_english\x18\t \x01(\x05R\vgcseEnglish\x122\n" +
+	"\x06level3\x18\n" +
+	" \x03(\v2\x1a.clinjobs.events.v1.Level3R\x06level3\x125\n" +
+	"\x06awards\x18\v \x03(\v2\x1d.clinjobs.events.v1.AwardHeldR\x06awards\x12P\n" +
+	"\x0fapprenticeships\x18\f \x03(\v2&.clinjobs.events.v1.ApprenticeshipHeldR\x0fapprenticeships\x12U\n" +
+	"\x13registration_states\x18\r \x03(\v2$.clinjobs.events.v1.RegistrationHeldR\x12registrationStates\x12L\n" +
+	"\x0fipem_membership\x18\x0e \x01(\x0e2#.clinjobs.events.v1.MembershipGradeR\x0eipemMembership\x12X\n" +
+	"\x15specialism_experience\x18\x0f \x03(\v2#.clinjobs.events.v1.SpecialismYearsR\x14specialismExperience*\xc7\x01\n" +
 	"\n" +
 	"RoleFamily\x12\x1b\n" +
 	"\x17ROLE_FAMILY_UNSPECIFIED\x10\x00\x12\x1b\n" +
@@ -1050,17 +2211,29 @@ const file_clinjobs_events_v1_domain_proto_rawDesc = "" +
 	"\x16SETTING_ACUTE_HOSPITAL\x10\x01\x12\x1f\n" +
 	"\x1bSETTING_REHABILITATION_UNIT\x10\x02\x12\x14\n" +
 	"\x10SETTING_INDUSTRY\x10\x03\x12\x16\n" +
-	"\x12SETTING_UNIVERSITY\x10\x04*\x89\x01\n" +
+	"\x12SETTING_UNIVERSITY\x10\x04*\xb5\x01\n" +
 	"\bContract\x12\x18\n" +
 	"\x14CONTRACT_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12CONTRACT_PERMANENT\x10\x01\x12\x17\n" +
 	"\x13CONTRACT_FIXED_TERM\x10\x02\x12\x15\n" +
 	"\x11CONTRACT_TRAINING\x10\x03\x12\x1b\n" +
-	"\x17CONTRACT_APPRENTICESHIP\x10\x04*H\n" +
+	"\x17CONTRACT_APPRENTICESHIP\x10\x04\x12\x17\n" +
+	"\x13CONTRACT_SECONDMENT\x10\x05\x12\x11\n" +
+	"\rCONTRACT_BANK\x10\x06*H\n" +
 	"\x05Hours\x12\x15\n" +
 	"\x11HOURS_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fHOURS_FULL_TIME\x10\x01\x12\x13\n" +
-	"\x0fHOURS_PART_TIME\x10\x02*\x99\x01\n" +
+	"\x0fHOURS_PART_TIME\x10\x02*\xaa\x02\n" +
+	"\x0eWorkingPattern\x12\x1f\n" +
+	"\x1bWORKING_PATTERN_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19WORKING_PATTERN_FULL_TIME\x10\x01\x12\x1d\n" +
+	"\x19WORKING_PATTERN_PART_TIME\x10\x02\x12\x1c\n" +
+	"\x18WORKING_PATTERN_FLEXIBLE\x10\x03\x12\x1d\n" +
+	"\x19WORKING_PATTERN_JOB_SHARE\x10\x04\x12$\n" +
+	" WORKING_PATTERN_COMPRESSED_HOURS\x10\x05\x12\x1d\n" +
+	"\x19WORKING_PATTERN_TERM_TIME\x10\x06\x12\x1a\n" +
+	"\x16WORKING_PATTERN_SHIFTS\x10\a\x12\x1b\n" +
+	"\x17WORKING_PATTERN_ON_CALL\x10\b*\x99\x01\n" +
 	"\vDegreeClass\x12\x1c\n" +
 	"\x18DEGREE_CLASS_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12DEGREE_CLASS_THIRD\x10\x01\x12\x1d\n" +
@@ -1090,14 +2263,58 @@ const file_clinjobs_events_v1_domain_proto_rawDesc = "" +
 	"!A_LEVEL_SUBJECT_DESIGN_TECHNOLOGY\x10\x06\x12$\n" +
 	" A_LEVEL_SUBJECT_COMPUTER_SCIENCE\x10\a\x12\x1f\n" +
 	"\x1bA_LEVEL_SUBJECT_ELECTRONICS\x10\b\x12\x19\n" +
-	"\x15A_LEVEL_SUBJECT_OTHER\x10\t*\x9e\x01\n" +
+	"\x15A_LEVEL_SUBJECT_OTHER\x10\t*\xcf\x01\n" +
 	"\fRegistration\x12\x1c\n" +
 	"\x18REGISTRATION_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11REGISTRATION_HCPC\x10\x01\x12\x14\n" +
 	"\x10REGISTRATION_RCT\x10\x02\x12\x15\n" +
 	"\x11REGISTRATION_IPEM\x10\x03\x12\x15\n" +
 	"\x11REGISTRATION_CENG\x10\x04\x12\x15\n" +
-	"\x11REGISTRATION_IENG\x10\x05B@Z>github.com/clinjobs/clinjobs/proto/clinjobs/events/v1;eventsv1b\x06proto3"
+	"\x11REGISTRATION_IENG\x10\x05\x12\x15\n" +
+	"\x11REGISTRATION_AHCS\x10\x06\x12\x18\n" +
+	"\x14REGISTRATION_ENGTECH\x10\a*\xa3\x01\n" +
+	"\x11RegistrationState\x12\"\n" +
+	"\x1eREGISTRATION_STATE_UNSPECIFIED\x10\x00\x12&\n" +
+	"\"REGISTRATION_STATE_WORKING_TOWARDS\x10\x01\x12\x1f\n" +
+	"\x1bREGISTRATION_STATE_ELIGIBLE\x10\x02\x12!\n" +
+	"\x1dREGISTRATION_STATE_REGISTERED\x10\x03*\xab\x01\n" +
+	"\x0fMembershipGrade\x12 \n" +
+	"\x1cMEMBERSHIP_GRADE_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18MEMBERSHIP_GRADE_STUDENT\x10\x01\x12\x1e\n" +
+	"\x1aMEMBERSHIP_GRADE_ASSOCIATE\x10\x02\x12\x1b\n" +
+	"\x17MEMBERSHIP_GRADE_MEMBER\x10\x03\x12\x1b\n" +
+	"\x17MEMBERSHIP_GRADE_FELLOW\x10\x04*\xc4\x01\n" +
+	"\n" +
+	"Level3Kind\x12\x1b\n" +
+	"\x17LEVEL3_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13LEVEL3_KIND_A_LEVEL\x10\x01\x12\x1f\n" +
+	"\x1bLEVEL3_KIND_SCOTTISH_HIGHER\x10\x02\x12\x1f\n" +
+	"\x1bLEVEL3_KIND_ADVANCED_HIGHER\x10\x03\x12%\n" +
+	"!LEVEL3_KIND_BTEC_EXTENDED_DIPLOMA\x10\x04\x12\x17\n" +
+	"\x13LEVEL3_KIND_T_LEVEL\x10\x05*\xa2\x01\n" +
+	"\x05Award\x12\x15\n" +
+	"\x11AWARD_UNSPECIFIED\x10\x00\x12\r\n" +
+	"\tAWARD_HNC\x10\x01\x12\r\n" +
+	"\tAWARD_HND\x10\x02\x12\x1b\n" +
+	"\x17AWARD_FOUNDATION_DEGREE\x10\x03\x12\r\n" +
+	"\tAWARD_MSC\x10\x04\x12\x19\n" +
+	"\x15AWARD_STP_CERTIFICATE\x10\x05\x12\x0e\n" +
+	"\n" +
+	"AWARD_HSST\x10\x06\x12\r\n" +
+	"\tAWARD_PHD\x10\a*\xd8\x02\n" +
+	"\rConditionKind\x12\x1e\n" +
+	"\x1aCONDITION_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15CONDITION_KIND_DEGREE\x10\x01\x12 \n" +
+	"\x1cCONDITION_KIND_HIGHER_DEGREE\x10\x02\x12\x18\n" +
+	"\x14CONDITION_KIND_LEVEL\x10\x03\x12\x18\n" +
+	"\x14CONDITION_KIND_AWARD\x10\x04\x12!\n" +
+	"\x1dCONDITION_KIND_APPRENTICESHIP\x10\x05\x12\x1b\n" +
+	"\x17CONDITION_KIND_A_LEVELS\x10\x06\x12\x17\n" +
+	"\x13CONDITION_KIND_GCSE\x10\a\x12\x1f\n" +
+	"\x1bCONDITION_KIND_REGISTRATION\x10\b\x12\x1d\n" +
+	"\x19CONDITION_KIND_MEMBERSHIP\x10\t\x12\x1d\n" +
+	"\x19CONDITION_KIND_EXPERIENCE\x10\n" +
+	"B@Z>github.com/clinjobs/clinjobs/proto/clinjobs/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_clinjobs_events_v1_domain_proto_rawDescOnce sync.Once
@@ -1111,39 +2328,79 @@ func file_clinjobs_events_v1_domain_proto_rawDescGZIP() []byte {
 	return file_clinjobs_events_v1_domain_proto_rawDescData
 }
 
-var file_clinjobs_events_v1_domain_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_clinjobs_events_v1_domain_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_clinjobs_events_v1_domain_proto_enumTypes = make([]protoimpl.EnumInfo, 16)
+var file_clinjobs_events_v1_domain_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_clinjobs_events_v1_domain_proto_goTypes = []any{
-	(RoleFamily)(0),        // 0: clinjobs.events.v1.RoleFamily
-	(Band)(0),              // 1: clinjobs.events.v1.Band
-	(Specialism)(0),        // 2: clinjobs.events.v1.Specialism
-	(Setting)(0),           // 3: clinjobs.events.v1.Setting
-	(Contract)(0),          // 4: clinjobs.events.v1.Contract
-	(Hours)(0),             // 5: clinjobs.events.v1.Hours
-	(DegreeClass)(0),       // 6: clinjobs.events.v1.DegreeClass
-	(DegreeSubject)(0),     // 7: clinjobs.events.v1.DegreeSubject
-	(ALevelSubject)(0),     // 8: clinjobs.events.v1.ALevelSubject
-	(Registration)(0),      // 9: clinjobs.events.v1.Registration
-	(*Location)(nil),       // 10: clinjobs.events.v1.Location
-	(*Degree)(nil),         // 11: clinjobs.events.v1.Degree
-	(*Requirements)(nil),   // 12: clinjobs.events.v1.Requirements
-	(*Qualifications)(nil), // 13: clinjobs.events.v1.Qualifications
+	(RoleFamily)(0),            // 0: clinjobs.events.v1.RoleFamily
+	(Band)(0),                  // 1: clinjobs.events.v1.Band
+	(Specialism)(0),            // 2: clinjobs.events.v1.Specialism
+	(Setting)(0),               // 3: clinjobs.events.v1.Setting
+	(Contract)(0),              // 4: clinjobs.events.v1.Contract
+	(Hours)(0),                 // 5: clinjobs.events.v1.Hours
+	(WorkingPattern)(0),        // 6: clinjobs.events.v1.WorkingPattern
+	(DegreeClass)(0),           // 7: clinjobs.events.v1.DegreeClass
+	(DegreeSubject)(0),         // 8: clinjobs.events.v1.DegreeSubject
+	(ALevelSubject)(0),         // 9: clinjobs.events.v1.ALevelSubject
+	(Registration)(0),          // 10: clinjobs.events.v1.Registration
+	(RegistrationState)(0),     // 11: clinjobs.events.v1.RegistrationState
+	(MembershipGrade)(0),       // 12: clinjobs.events.v1.MembershipGrade
+	(Level3Kind)(0),            // 13: clinjobs.events.v1.Level3Kind
+	(Award)(0),                 // 14: clinjobs.events.v1.Award
+	(ConditionKind)(0),         // 15: clinjobs.events.v1.ConditionKind
+	(*Location)(nil),           // 16: clinjobs.events.v1.Location
+	(*Degree)(nil),             // 17: clinjobs.events.v1.Degree
+	(*Level3)(nil),             // 18: clinjobs.events.v1.Level3
+	(*AwardHeld)(nil),          // 19: clinjobs.events.v1.AwardHeld
+	(*ApprenticeshipHeld)(nil), // 20: clinjobs.events.v1.ApprenticeshipHeld
+	(*RegistrationHeld)(nil),   // 21: clinjobs.events.v1.RegistrationHeld
+	(*SpecialismYears)(nil),    // 22: clinjobs.events.v1.SpecialismYears
+	(*Condition)(nil),          // 23: clinjobs.events.v1.Condition
+	(*Alternative)(nil),        // 24: clinjobs.events.v1.Alternative
+	(*RequirementGroup)(nil),   // 25: clinjobs.events.v1.RequirementGroup
+	(*Requirements)(nil),       // 26: clinjobs.events.v1.Requirements
+	(*Qualifications)(nil),     // 27: clinjobs.events.v1.Qualifications
 }
 var file_clinjobs_events_v1_domain_proto_depIdxs = []int32{
-	7,  // 0: clinjobs.events.v1.Degree.subject:type_name -> clinjobs.events.v1.DegreeSubject
-	6,  // 1: clinjobs.events.v1.Degree.class:type_name -> clinjobs.events.v1.DegreeClass
-	8,  // 2: clinjobs.events.v1.Requirements.a_level_subjects:type_name -> clinjobs.events.v1.ALevelSubject
-	7,  // 3: clinjobs.events.v1.Requirements.degree_subjects:type_name -> clinjobs.events.v1.DegreeSubject
-	6,  // 4: clinjobs.events.v1.Requirements.min_degree_class:type_name -> clinjobs.events.v1.DegreeClass
-	9,  // 5: clinjobs.events.v1.Requirements.registrations:type_name -> clinjobs.events.v1.Registration
-	8,  // 6: clinjobs.events.v1.Qualifications.a_levels:type_name -> clinjobs.events.v1.ALevelSubject
-	11, // 7: clinjobs.events.v1.Qualifications.degree:type_name -> clinjobs.events.v1.Degree
-	9,  // 8: clinjobs.events.v1.Qualifications.registrations:type_name -> clinjobs.events.v1.Registration
-	9,  // [9:9] is the sub-list for method output_type
-	9,  // [9:9] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	8,  // 0: clinjobs.events.v1.Degree.subject:type_name -> clinjobs.events.v1.DegreeSubject
+	7,  // 1: clinjobs.events.v1.Degree.class:type_name -> clinjobs.events.v1.DegreeClass
+	13, // 2: clinjobs.events.v1.Level3.kind:type_name -> clinjobs.events.v1.Level3Kind
+	9,  // 3: clinjobs.events.v1.Level3.subject:type_name -> clinjobs.events.v1.ALevelSubject
+	14, // 4: clinjobs.events.v1.AwardHeld.award:type_name -> clinjobs.events.v1.Award
+	8,  // 5: clinjobs.events.v1.AwardHeld.subject:type_name -> clinjobs.events.v1.DegreeSubject
+	10, // 6: clinjobs.events.v1.RegistrationHeld.register:type_name -> clinjobs.events.v1.Registration
+	11, // 7: clinjobs.events.v1.RegistrationHeld.state:type_name -> clinjobs.events.v1.RegistrationState
+	2,  // 8: clinjobs.events.v1.SpecialismYears.specialism:type_name -> clinjobs.events.v1.Specialism
+	15, // 9: clinjobs.events.v1.Condition.kind:type_name -> clinjobs.events.v1.ConditionKind
+	7,  // 10: clinjobs.events.v1.Condition.min_class:type_name -> clinjobs.events.v1.DegreeClass
+	8,  // 11: clinjobs.events.v1.Condition.subjects:type_name -> clinjobs.events.v1.DegreeSubject
+	14, // 12: clinjobs.events.v1.Condition.award:type_name -> clinjobs.events.v1.Award
+	9,  // 13: clinjobs.events.v1.Condition.a_level_subjects:type_name -> clinjobs.events.v1.ALevelSubject
+	10, // 14: clinjobs.events.v1.Condition.register:type_name -> clinjobs.events.v1.Registration
+	11, // 15: clinjobs.events.v1.Condition.state:type_name -> clinjobs.events.v1.RegistrationState
+	12, // 16: clinjobs.events.v1.Condition.membership:type_name -> clinjobs.events.v1.MembershipGrade
+	2,  // 17: clinjobs.events.v1.Condition.specialism:type_name -> clinjobs.events.v1.Specialism
+	23, // 18: clinjobs.events.v1.Alternative.all_of:type_name -> clinjobs.events.v1.Condition
+	24, // 19: clinjobs.events.v1.RequirementGroup.any_of:type_name -> clinjobs.events.v1.Alternative
+	9,  // 20: clinjobs.events.v1.Requirements.a_level_subjects:type_name -> clinjobs.events.v1.ALevelSubject
+	8,  // 21: clinjobs.events.v1.Requirements.degree_subjects:type_name -> clinjobs.events.v1.DegreeSubject
+	7,  // 22: clinjobs.events.v1.Requirements.min_degree_class:type_name -> clinjobs.events.v1.DegreeClass
+	10, // 23: clinjobs.events.v1.Requirements.registrations:type_name -> clinjobs.events.v1.Registration
+	25, // 24: clinjobs.events.v1.Requirements.essential:type_name -> clinjobs.events.v1.RequirementGroup
+	25, // 25: clinjobs.events.v1.Requirements.desirable:type_name -> clinjobs.events.v1.RequirementGroup
+	9,  // 26: clinjobs.events.v1.Qualifications.a_levels:type_name -> clinjobs.events.v1.ALevelSubject
+	17, // 27: clinjobs.events.v1.Qualifications.degree:type_name -> clinjobs.events.v1.Degree
+	10, // 28: clinjobs.events.v1.Qualifications.registrations:type_name -> clinjobs.events.v1.Registration
+	18, // 29: clinjobs.events.v1.Qualifications.level3:type_name -> clinjobs.events.v1.Level3
+	19, // 30: clinjobs.events.v1.Qualifications.awards:type_name -> clinjobs.events.v1.AwardHeld
+	20, // 31: clinjobs.events.v1.Qualifications.apprenticeships:type_name -> clinjobs.events.v1.ApprenticeshipHeld
+	21, // 32: clinjobs.events.v1.Qualifications.registration_states:type_name -> clinjobs.events.v1.RegistrationHeld
+	12, // 33: clinjobs.events.v1.Qualifications.ipem_membership:type_name -> clinjobs.events.v1.MembershipGrade
+	22, // 34: clinjobs.events.v1.Qualifications.specialism_experience:type_name -> clinjobs.events.v1.SpecialismYears
+	35, // [35:35] is the sub-list for method output_type
+	35, // [35:35] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_clinjobs_events_v1_domain_proto_init() }
@@ -1156,8 +2413,8 @@ func file_clinjobs_events_v1_domain_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clinjobs_events_v1_domain_proto_rawDesc), len(file_clinjobs_events_v1_domain_proto_rawDesc)),
-			NumEnums:      10,
-			NumMessages:   4,
+			NumEnums:      16,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -76,6 +76,350 @@ func (VacancyStatus) EnumDescriptor() ([]byte, []int) {
 	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{0}
 }
 
+// StaffGroup is the NHS staff group of a post, as NHS Jobs lists them.
+type StaffGroup int32
+
+const (
+	StaffGroup_STAFF_GROUP_UNSPECIFIED                     StaffGroup = 0
+	StaffGroup_STAFF_GROUP_HEALTHCARE_SCIENTISTS           StaffGroup = 1
+	StaffGroup_STAFF_GROUP_ADD_PROF_SCIENTIFIC_AND_TECHNIC StaffGroup = 2
+	StaffGroup_STAFF_GROUP_ALLIED_HEALTH_PROFESSIONALS     StaffGroup = 3
+	StaffGroup_STAFF_GROUP_ADDITIONAL_CLINICAL_SERVICES    StaffGroup = 4
+	StaffGroup_STAFF_GROUP_ESTATES_AND_ANCILLARY           StaffGroup = 5
+	StaffGroup_STAFF_GROUP_ADMINISTRATIVE_AND_CLERICAL     StaffGroup = 6
+	StaffGroup_STAFF_GROUP_STUDENTS                        StaffGroup = 7
+)
+
+// Enum value maps for StaffGroup.
+var (
+	StaffGroup_name = map[int32]string{
+		0: "STAFF_GROUP_UNSPECIFIED",
+		1: "STAFF_GROUP_HEALTHCARE_SCIENTISTS",
+		2: "STAFF_GROUP_ADD_PROF_SCIENTIFIC_AND_TECHNIC",
+		3: "STAFF_GROUP_ALLIED_HEALTH_PROFESSIONALS",
+		4: "STAFF_GROUP_ADDITIONAL_CLINICAL_SERVICES",
+		5: "STAFF_GROUP_ESTATES_AND_ANCILLARY",
+		6: "STAFF_GROUP_ADMINISTRATIVE_AND_CLERICAL",
+		7: "STAFF_GROUP_STUDENTS",
+	}
+	StaffGroup_value = map[string]int32{
+		"STAFF_GROUP_UNSPECIFIED":                     0,
+		"STAFF_GROUP_HEALTHCARE_SCIENTISTS":           1,
+		"STAFF_GROUP_ADD_PROF_SCIENTIFIC_AND_TECHNIC": 2,
+		"STAFF_GROUP_ALLIED_HEALTH_PROFESSIONALS":     3,
+		"STAFF_GROUP_ADDITIONAL_CLINICAL_SERVICES":    4,
+		"STAFF_GROUP_ESTATES_AND_ANCILLARY":           5,
+		"STAFF_GROUP_ADMINISTRATIVE_AND_CLERICAL":     6,
+		"STAFF_GROUP_STUDENTS":                        7,
+	}
+)
+
+func (x StaffGroup) Enum() *StaffGroup {
+	p := new(StaffGroup)
+	*p = x
+	return p
+}
+
+func (x StaffGroup) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (StaffGroup) Descriptor() protoreflect.EnumDescriptor {
+	return file_clinjobs_events_v1_vacancy_proto_enumTypes[1].Descriptor()
+}
+
+func (StaffGroup) Type() protoreflect.EnumType {
+	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[1]
+}
+
+func (x StaffGroup) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use StaffGroup.Descriptor instead.
+func (StaffGroup) EnumDescriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{1}
+}
+
+type HighCostArea int32
+
+const (
+	HighCostArea_HIGH_COST_AREA_UNSPECIFIED  HighCostArea = 0
+	HighCostArea_HIGH_COST_AREA_NONE         HighCostArea = 1
+	HighCostArea_HIGH_COST_AREA_INNER_LONDON HighCostArea = 2
+	HighCostArea_HIGH_COST_AREA_OUTER_LONDON HighCostArea = 3
+	HighCostArea_HIGH_COST_AREA_FRINGE       HighCostArea = 4
+)
+
+// Enum value maps for HighCostArea.
+var (
+	HighCostArea_name = map[int32]string{
+		0: "HIGH_COST_AREA_UNSPECIFIED",
+		1: "HIGH_COST_AREA_NONE",
+		2: "HIGH_COST_AREA_INNER_LONDON",
+		3: "HIGH_COST_AREA_OUTER_LONDON",
+		4: "HIGH_COST_AREA_FRINGE",
+	}
+	HighCostArea_value = map[string]int32{
+		"HIGH_COST_AREA_UNSPECIFIED":  0,
+		"HIGH_COST_AREA_NONE":         1,
+		"HIGH_COST_AREA_INNER_LONDON": 2,
+		"HIGH_COST_AREA_OUTER_LONDON": 3,
+		"HIGH_COST_AREA_FRINGE":       4,
+	}
+)
+
+func (x HighCostArea) Enum() *HighCostArea {
+	p := new(HighCostArea)
+	*p = x
+	return p
+}
+
+func (x HighCostArea) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (HighCostArea) Descriptor() protoreflect.EnumDescriptor {
+	return file_clinjobs_events_v1_vacancy_proto_enumTypes[2].Descriptor()
+}
+
+func (HighCostArea) Type() protoreflect.EnumType {
+	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[2]
+}
+
+func (x HighCostArea) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use HighCostArea.Descriptor instead.
+func (HighCostArea) EnumDescriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{2}
+}
+
+type PayScale int32
+
+const (
+	PayScale_PAY_SCALE_UNSPECIFIED PayScale = 0
+	// Agenda for Change, England (2025/26 pay points, checked).
+	PayScale_PAY_SCALE_AFC_ENGLAND PayScale = 1
+	// Agenda for Change in Wales, Scotland and Northern Ireland: their own
+	// tables, not built in, so not checked.
+	PayScale_PAY_SCALE_AFC_WALES            PayScale = 2
+	PayScale_PAY_SCALE_AFC_SCOTLAND         PayScale = 3
+	PayScale_PAY_SCALE_AFC_NORTHERN_IRELAND PayScale = 4
+	// Not Agenda for Change (industry, universities).
+	PayScale_PAY_SCALE_OTHER PayScale = 5
+)
+
+// Enum value maps for PayScale.
+var (
+	PayScale_name = map[int32]string{
+		0: "PAY_SCALE_UNSPECIFIED",
+		1: "PAY_SCALE_AFC_ENGLAND",
+		2: "PAY_SCALE_AFC_WALES",
+		3: "PAY_SCALE_AFC_SCOTLAND",
+		4: "PAY_SCALE_AFC_NORTHERN_IRELAND",
+		5: "PAY_SCALE_OTHER",
+	}
+	PayScale_value = map[string]int32{
+		"PAY_SCALE_UNSPECIFIED":          0,
+		"PAY_SCALE_AFC_ENGLAND":          1,
+		"PAY_SCALE_AFC_WALES":            2,
+		"PAY_SCALE_AFC_SCOTLAND":         3,
+		"PAY_SCALE_AFC_NORTHERN_IRELAND": 4,
+		"PAY_SCALE_OTHER":                5,
+	}
+)
+
+func (x PayScale) Enum() *PayScale {
+	p := new(PayScale)
+	*p = x
+	return p
+}
+
+func (x PayScale) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PayScale) Descriptor() protoreflect.EnumDescriptor {
+	return file_clinjobs_events_v1_vacancy_proto_enumTypes[3].Descriptor()
+}
+
+func (PayScale) Type() protoreflect.EnumType {
+	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[3]
+}
+
+func (x PayScale) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PayScale.Descriptor instead.
+func (PayScale) EnumDescriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{3}
+}
+
+type VisaSponsorship int32
+
+const (
+	VisaSponsorship_VISA_SPONSORSHIP_UNSPECIFIED VisaSponsorship = 0
+	VisaSponsorship_VISA_SPONSORSHIP_YES         VisaSponsorship = 1
+	VisaSponsorship_VISA_SPONSORSHIP_NO          VisaSponsorship = 2
+	VisaSponsorship_VISA_SPONSORSHIP_CONSIDERED  VisaSponsorship = 3
+)
+
+// Enum value maps for VisaSponsorship.
+var (
+	VisaSponsorship_name = map[int32]string{
+		0: "VISA_SPONSORSHIP_UNSPECIFIED",
+		1: "VISA_SPONSORSHIP_YES",
+		2: "VISA_SPONSORSHIP_NO",
+		3: "VISA_SPONSORSHIP_CONSIDERED",
+	}
+	VisaSponsorship_value = map[string]int32{
+		"VISA_SPONSORSHIP_UNSPECIFIED": 0,
+		"VISA_SPONSORSHIP_YES":         1,
+		"VISA_SPONSORSHIP_NO":          2,
+		"VISA_SPONSORSHIP_CONSIDERED":  3,
+	}
+)
+
+func (x VisaSponsorship) Enum() *VisaSponsorship {
+	p := new(VisaSponsorship)
+	*p = x
+	return p
+}
+
+func (x VisaSponsorship) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (VisaSponsorship) Descriptor() protoreflect.EnumDescriptor {
+	return file_clinjobs_events_v1_vacancy_proto_enumTypes[4].Descriptor()
+}
+
+func (VisaSponsorship) Type() protoreflect.EnumType {
+	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[4]
+}
+
+func (x VisaSponsorship) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use VisaSponsorship.Descriptor instead.
+func (VisaSponsorship) EnumDescriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{4}
+}
+
+type DbsCheck int32
+
+const (
+	DbsCheck_DBS_CHECK_UNSPECIFIED                DbsCheck = 0
+	DbsCheck_DBS_CHECK_NONE                       DbsCheck = 1
+	DbsCheck_DBS_CHECK_BASIC                      DbsCheck = 2
+	DbsCheck_DBS_CHECK_STANDARD                   DbsCheck = 3
+	DbsCheck_DBS_CHECK_ENHANCED                   DbsCheck = 4
+	DbsCheck_DBS_CHECK_ENHANCED_WITH_BARRED_LISTS DbsCheck = 5
+)
+
+// Enum value maps for DbsCheck.
+var (
+	DbsCheck_name = map[int32]string{
+		0: "DBS_CHECK_UNSPECIFIED",
+		1: "DBS_CHECK_NONE",
+		2: "DBS_CHECK_BASIC",
+		3: "DBS_CHECK_STANDARD",
+		4: "DBS_CHECK_ENHANCED",
+		5: "DBS_CHECK_ENHANCED_WITH_BARRED_LISTS",
+	}
+	DbsCheck_value = map[string]int32{
+		"DBS_CHECK_UNSPECIFIED":                0,
+		"DBS_CHECK_NONE":                       1,
+		"DBS_CHECK_BASIC":                      2,
+		"DBS_CHECK_STANDARD":                   3,
+		"DBS_CHECK_ENHANCED":                   4,
+		"DBS_CHECK_ENHANCED_WITH_BARRED_LISTS": 5,
+	}
+)
+
+func (x DbsCheck) Enum() *DbsCheck {
+	p := new(DbsCheck)
+	*p = x
+	return p
+}
+
+func (x DbsCheck) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DbsCheck) Descriptor() protoreflect.EnumDescriptor {
+	return file_clinjobs_events_v1_vacancy_proto_enumTypes[5].Descriptor()
+}
+
+func (DbsCheck) Type() protoreflect.EnumType {
+	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[5]
+}
+
+func (x DbsCheck) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DbsCheck.Descriptor instead.
+func (DbsCheck) EnumDescriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{5}
+}
+
+type WelshLanguage int32
+
+const (
+	WelshLanguage_WELSH_LANGUAGE_UNSPECIFIED  WelshLanguage = 0
+	WelshLanguage_WELSH_LANGUAGE_NOT_REQUIRED WelshLanguage = 1
+	WelshLanguage_WELSH_LANGUAGE_DESIRABLE    WelshLanguage = 2
+	WelshLanguage_WELSH_LANGUAGE_ESSENTIAL    WelshLanguage = 3
+)
+
+// Enum value maps for WelshLanguage.
+var (
+	WelshLanguage_name = map[int32]string{
+		0: "WELSH_LANGUAGE_UNSPECIFIED",
+		1: "WELSH_LANGUAGE_NOT_REQUIRED",
+		2: "WELSH_LANGUAGE_DESIRABLE",
+		3: "WELSH_LANGUAGE_ESSENTIAL",
+	}
+	WelshLanguage_value = map[string]int32{
+		"WELSH_LANGUAGE_UNSPECIFIED":  0,
+		"WELSH_LANGUAGE_NOT_REQUIRED": 1,
+		"WELSH_LANGUAGE_DESIRABLE":    2,
+		"WELSH_LANGUAGE_ESSENTIAL":    3,
+	}
+)
+
+func (x WelshLanguage) Enum() *WelshLanguage {
+	p := new(WelshLanguage)
+	*p = x
+	return p
+}
+
+func (x WelshLanguage) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (WelshLanguage) Descriptor() protoreflect.EnumDescriptor {
+	return file_clinjobs_events_v1_vacancy_proto_enumTypes[6].Descriptor()
+}
+
+func (WelshLanguage) Type() protoreflect.EnumType {
+	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[6]
+}
+
+func (x WelshLanguage) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use WelshLanguage.Descriptor instead.
+func (WelshLanguage) EnumDescriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{6}
+}
+
 type VacancyChange int32
 
 const (
@@ -115,11 +459,11 @@ func (x VacancyChange) String() string {
 }
 
 func (VacancyChange) Descriptor() protoreflect.EnumDescriptor {
-	return file_clinjobs_events_v1_vacancy_proto_enumTypes[1].Descriptor()
+	return file_clinjobs_events_v1_vacancy_proto_enumTypes[7].Descriptor()
 }
 
 func (VacancyChange) Type() protoreflect.EnumType {
-	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[1]
+	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[7]
 }
 
 func (x VacancyChange) Number() protoreflect.EnumNumber {
@@ -128,7 +472,7 @@ func (x VacancyChange) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use VacancyChange.Descriptor instead.
 func (VacancyChange) EnumDescriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{1}
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{7}
 }
 
 type TrustRef struct {
@@ -326,8 +670,36 @@ type Vacancy struct {
 	CreatedAtUnixMs int64  `protobuf:"varint,22,opt,name=created_at_unix_ms,json=createdAtUnixMs,proto3" json:"created_at_unix_ms,omitempty"`
 	UpdatedAtUnixMs int64  `protobuf:"varint,23,opt,name=updated_at_unix_ms,json=updatedAtUnixMs,proto3" json:"updated_at_unix_ms,omitempty"`
 	WithdrawnReason string `protobuf:"bytes,24,opt,name=withdrawn_reason,json=withdrawnReason,proto3" json:"withdrawn_reason,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The advert's working patterns; hours (13) is read as these when this is empty.
+	WorkingPatterns []WorkingPattern `protobuf:"varint,25,rep,packed,name=working_patterns,json=workingPatterns,proto3,enum=clinjobs.events.v1.WorkingPattern" json:"working_patterns,omitempty"`
+	// What an NHS Jobs advert carries besides.
+	StaffGroup StaffGroup `protobuf:"varint,26,opt,name=staff_group,json=staffGroup,proto3,enum=clinjobs.events.v1.StaffGroup" json:"staff_group,omitempty"`
+	// How many posts the advert fills (1 when unset).
+	Posts int32 `protobuf:"varint,27,opt,name=posts,proto3" json:"posts,omitempty"`
+	// The length of a fixed-term contract or secondment, in months.
+	FixedTermMonths int32 `protobuf:"varint,28,opt,name=fixed_term_months,json=fixedTermMonths,proto3" json:"fixed_term_months,omitempty"`
+	// Contracted hours a week; 37.5 is full time on Agenda for Change.
+	HoursPerWeek float64 `protobuf:"fixed64,29,opt,name=hours_per_week,json=hoursPerWeek,proto3" json:"hours_per_week,omitempty"`
+	// The salary is full-time, paid pro rata to the hours.
+	ProRata bool `protobuf:"varint,30,opt,name=pro_rata,json=proRata,proto3" json:"pro_rata,omitempty"`
+	// The high cost area supplement the post attracts, on top of the salary.
+	HighCostArea HighCostArea `protobuf:"varint,31,opt,name=high_cost_area,json=highCostArea,proto3,enum=clinjobs.events.v1.HighCostArea" json:"high_cost_area,omitempty"`
+	// Whose pay table the band and salary are of; AFC_ENGLAND's 2025/26 pay
+	// points are checked at posting.
+	PayScale PayScale `protobuf:"varint,32,opt,name=pay_scale,json=payScale,proto3,enum=clinjobs.events.v1.PayScale" json:"pay_scale,omitempty"`
+	// Sites besides site (14): up to nine more, each placed.
+	OtherSites []*Site `protobuf:"bytes,33,rep,name=other_sites,json=otherSites,proto3" json:"other_sites,omitempty"`
+	// YYYY-MM-DD
+	InterviewDate          string          `protobuf:"bytes,34,opt,name=interview_date,json=interviewDate,proto3" json:"interview_date,omitempty"`
+	JobDescriptionUrl      string          `protobuf:"bytes,35,opt,name=job_description_url,json=jobDescriptionUrl,proto3" json:"job_description_url,omitempty"`
+	PersonSpecificationUrl string          `protobuf:"bytes,36,opt,name=person_specification_url,json=personSpecificationUrl,proto3" json:"person_specification_url,omitempty"`
+	VisaSponsorship        VisaSponsorship `protobuf:"varint,37,opt,name=visa_sponsorship,json=visaSponsorship,proto3,enum=clinjobs.events.v1.VisaSponsorship" json:"visa_sponsorship,omitempty"`
+	DbsCheck               DbsCheck        `protobuf:"varint,38,opt,name=dbs_check,json=dbsCheck,proto3,enum=clinjobs.events.v1.DbsCheck" json:"dbs_check,omitempty"`
+	DisabilityConfident    bool            `protobuf:"varint,39,opt,name=disability_confident,json=disabilityConfident,proto3" json:"disability_confident,omitempty"`
+	WelshLanguage          WelshLanguage   `protobuf:"varint,40,opt,name=welsh_language,json=welshLanguage,proto3,enum=clinjobs.events.v1.WelshLanguage" json:"welsh_language,omitempty"`
+	Contact                *Contact        `protobuf:"bytes,41,opt,name=contact,proto3" json:"contact,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *Vacancy) Reset() {
@@ -528,6 +900,194 @@ func (x *Vacancy) GetWithdrawnReason() string {
 	return ""
 }
 
+func (x *Vacancy) GetWorkingPatterns() []WorkingPattern {
+	if x != nil {
+		return x.WorkingPatterns
+	}
+	return nil
+}
+
+func (x *Vacancy) GetStaffGroup() StaffGroup {
+	if x != nil {
+		return x.StaffGroup
+	}
+	return StaffGroup_STAFF_GROUP_UNSPECIFIED
+}
+
+func (x *Vacancy) GetPosts() int32 {
+	if x != nil {
+		return x.Posts
+	}
+	return 0
+}
+
+func (x *Vacancy) GetFixedTermMonths() int32 {
+	if x != nil {
+		return x.FixedTermMonths
+	}
+	return 0
+}
+
+func (x *Vacancy) GetHoursPerWeek() float64 {
+	if x != nil {
+		return x.HoursPerWeek
+	}
+	return 0
+}
+
+func (x *Vacancy) GetProRata() bool {
+	if x != nil {
+		return x.ProRata
+	}
+	return false
+}
+
+func (x *Vacancy) GetHighCostArea() HighCostArea {
+	if x != nil {
+		return x.HighCostArea
+	}
+	return HighCostArea_HIGH_COST_AREA_UNSPECIFIED
+}
+
+func (x *Vacancy) GetPayScale() PayScale {
+	if x != nil {
+		return x.PayScale
+	}
+	return PayScale_PAY_SCALE_UNSPECIFIED
+}
+
+func (x *Vacancy) GetOtherSites() []*Site {
+	if x != nil {
+		return x.OtherSites
+	}
+	return nil
+}
+
+func (x *Vacancy) GetInterviewDate() string {
+	if x != nil {
+		return x.InterviewDate
+	}
+	return ""
+}
+
+func (x *Vacancy) GetJobDescriptionUrl() string {
+	if x != nil {
+		return x.JobDescriptionUrl
+	}
+	return ""
+}
+
+func (x *Vacancy) GetPersonSpecificationUrl() string {
+	if x != nil {
+		return x.PersonSpecificationUrl
+	}
+	return ""
+}
+
+func (x *Vacancy) GetVisaSponsorship() VisaSponsorship {
+	if x != nil {
+		return x.VisaSponsorship
+	}
+	return VisaSponsorship_VISA_SPONSORSHIP_UNSPECIFIED
+}
+
+func (x *Vacancy) GetDbsCheck() DbsCheck {
+	if x != nil {
+		return x.DbsCheck
+	}
+	return DbsCheck_DBS_CHECK_UNSPECIFIED
+}
+
+func (x *Vacancy) GetDisabilityConfident() bool {
+	if x != nil {
+		return x.DisabilityConfident
+	}
+	return false
+}
+
+func (x *Vacancy) GetWelshLanguage() WelshLanguage {
+	if x != nil {
+		return x.WelshLanguage
+	}
+	return WelshLanguage_WELSH_LANGUAGE_UNSPECIFIED
+}
+
+func (x *Vacancy) GetContact() *Contact {
+	if x != nil {
+		return x.Contact
+	}
+	return nil
+}
+
+// Contact is who answers questions about a post.
+type Contact struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	JobTitle      string                 `protobuf:"bytes,2,opt,name=job_title,json=jobTitle,proto3" json:"job_title,omitempty"`
+	Email         string                 `protobuf:"bytes,3,opt,name=email,proto3" json:"email,omitempty"`
+	Phone         string                 `protobuf:"bytes,4,opt,name=phone,proto3" json:"phone,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Contact) Reset() {
+	*x = Contact{}
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Contact) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Contact) ProtoMessage() {}
+
+func (x *Contact) ProtoReflect() protoreflect.Message {
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Contact.ProtoReflect.Descriptor instead.
+func (*Contact) Descriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Contact) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Contact) GetJobTitle() string {
+	if x != nil {
+		return x.JobTitle
+	}
+	return ""
+}
+
+func (x *Contact) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *Contact) GetPhone() string {
+	if x != nil {
+		return x.Phone
+	}
+	return ""
+}
+
 type VacancyChanged struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
 	Change           VacancyChange          `protobuf:"varint,1,opt,name=change,proto3,enum=clinjobs.events.v1.VacancyChange" json:"change,omitempty"`
@@ -547,7 +1107,7 @@ type VacancyChanged struct {
 
 func (x *VacancyChanged) Reset() {
 	*x = VacancyChanged{}
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[4]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -559,7 +1119,7 @@ func (x *VacancyChanged) String() string {
 func (*VacancyChanged) ProtoMessage() {}
 
 func (x *VacancyChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[4]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -572,7 +1132,7 @@ func (x *VacancyChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VacancyChanged.ProtoReflect.Descriptor instead.
 func (*VacancyChanged) Descriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{4}
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *VacancyChanged) GetChange() VacancyChange {
@@ -631,7 +1191,7 @@ type ApiKey struct {
 
 func (x *ApiKey) Reset() {
 	*x = ApiKey{}
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[5]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -643,7 +1203,7 @@ func (x *ApiKey) String() string {
 func (*ApiKey) ProtoMessage() {}
 
 func (x *ApiKey) ProtoReflect() protoreflect.Message {
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[5]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -656,7 +1216,7 @@ func (x *ApiKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
 func (*ApiKey) Descriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{5}
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ApiKey) GetId() string {
@@ -707,7 +1267,7 @@ type Trust struct {
 
 func (x *Trust) Reset() {
 	*x = Trust{}
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[6]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -719,7 +1279,7 @@ func (x *Trust) String() string {
 func (*Trust) ProtoMessage() {}
 
 func (x *Trust) ProtoReflect() protoreflect.Message {
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[6]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -732,7 +1292,7 @@ func (x *Trust) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Trust.ProtoReflect.Descriptor instead.
 func (*Trust) Descriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{6}
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Trust) GetCode() string {
@@ -785,7 +1345,7 @@ const file_clinjobs_events_v1_vacancy_proto_rawDesc = "" +
 	"HowToApply\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12\"\n" +
-	"\finstructions\x18\x03 \x01(\tR\finstructions\"\xac\b\n" +
+	"\finstructions\x18\x03 \x01(\tR\finstructions\"\xcd\x0f\n" +
 	"\aVacancy\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x122\n" +
 	"\x05trust\x18\x02 \x01(\v2\x1c.clinjobs.events.v1.TrustRefR\x05trust\x12\x1c\n" +
@@ -816,7 +1376,31 @@ const file_clinjobs_events_v1_vacancy_proto_rawDesc = "" +
 	"\x11closes_at_unix_ms\x18\x15 \x01(\x03R\x0eclosesAtUnixMs\x12+\n" +
 	"\x12created_at_unix_ms\x18\x16 \x01(\x03R\x0fcreatedAtUnixMs\x12+\n" +
 	"\x12updated_at_unix_ms\x18\x17 \x01(\x03R\x0fupdatedAtUnixMs\x12)\n" +
-	"\x10withdrawn_reason\x18\x18 \x01(\tR\x0fwithdrawnReason\"\x9c\x02\n" +
+	"\x10withdrawn_reason\x18\x18 \x01(\tR\x0fwithdrawnReason\x12M\n" +
+	"\x10working_patterns\x18\x19 \x03(\x0e2\".clinjobs.events.v1.WorkingPatternR\x0fworkingPatterns\x12?\n" +
+	"\vstaff_group\x18\x1a \x01(\x0e2\x1e.clinjobs.events.v1.StaffGroupR\n" +
+	"staffGroup\x12\x14\n" +
+	"\x05posts\x18\x1b \x01(\x05R\x05posts\x12*\n" +
+	"\x11fixed_term_months\x18\x1c \x01(\x05R\x0ffixedTermMonths\x12$\n" +
+	"\x0ehours_per_week\x18\x1d \x01(\x01R\fhoursPerWeek\x12\x19\n" +
+	"\bpro_rata\x18\x1e \x01(\bR\aproRata\x12F\n" +
+	"\x0ehigh_cost_area\x18\x1f \x01(\x0e2 .clinjobs.events.v1.HighCostAreaR\fhighCostArea\x129\n" +
+	"\tpay_scale\x18  \x01(\x0e2\x1c.clinjobs.events.v1.PayScaleR\bpayScale\x129\n" +
+	"\vother_sites\x18! \x03(\v2\x18.clinjobs.events.v1.SiteR\n" +
+	"otherSites\x12%\n" +
+	"\x0einterview_date\x18\" \x01(\tR\rinterviewDate\x12.\n" +
+	"\x13job_description_url\x18# \x01(\tR\x11jobDescriptionUrl\x128\n" +
+	"\x18person_specification_url\x18$ \x01(\tR\x16personSpecificationUrl\x12N\n" +
+	"\x10visa_sponsorship\x18% \x01(\x0e2#.clinjobs.events.v1.VisaSponsorshipR\x0fvisaSponsorship\x129\n" +
+	"\tdbs_check\x18& \x01(\x0e2\x1c.clinjobs.events.v1.DbsCheckR\bdbsCheck\x121\n" +
+	"\x14disability_confident\x18' \x01(\bR\x13disabilityConfident\x12H\n" +
+	"\x0ewelsh_language\x18( \x01(\x0e2!.clinjobs.events.v1.WelshLanguageR\rwelshLanguage\x125\n" +
+	"\acontact\x18) \x01(\v2\x1b.clinjobs.events.v1.ContactR\acontact\"f\n" +
+	"\aContact\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
+	"\tjob_title\x18\x02 \x01(\tR\bjobTitle\x12\x14\n" +
+	"\x05email\x18\x03 \x01(\tR\x05email\x12\x14\n" +
+	"\x05phone\x18\x04 \x01(\tR\x05phone\"\x9c\x02\n" +
 	"\x0eVacancyChanged\x129\n" +
 	"\x06change\x18\x01 \x01(\x0e2!.clinjobs.events.v1.VacancyChangeR\x06change\x125\n" +
 	"\avacancy\x18\x02 \x01(\v2\x1b.clinjobs.events.v1.VacancyR\avacancy\x12-\n" +
@@ -841,7 +1425,47 @@ const file_clinjobs_events_v1_vacancy_proto_rawDesc = "" +
 	"\x1aVACANCY_STATUS_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13VACANCY_STATUS_OPEN\x10\x01\x12\x19\n" +
 	"\x15VACANCY_STATUS_CLOSED\x10\x02\x12\x1c\n" +
-	"\x18VACANCY_STATUS_WITHDRAWN\x10\x03*\x9f\x01\n" +
+	"\x18VACANCY_STATUS_WITHDRAWN\x10\x03*\xca\x02\n" +
+	"\n" +
+	"StaffGroup\x12\x1b\n" +
+	"\x17STAFF_GROUP_UNSPECIFIED\x10\x00\x12%\n" +
+	"!STAFF_GROUP_HEALTHCARE_SCIENTISTS\x10\x01\x12/\n" +
+	"+STAFF_GROUP_ADD_PROF_SCIENTIFIC_AND_TECHNIC\x10\x02\x12+\n" +
+	"'STAFF_GROUP_ALLIED_HEALTH_PROFESSIONALS\x10\x03\x12,\n" +
+	"(STAFF_GROUP_ADDITIONAL_CLINICAL_SERVICES\x10\x04\x12%\n" +
+	"!STAFF_GROUP_ESTATES_AND_ANCILLARY\x10\x05\x12+\n" +
+	"'STAFF_GROUP_ADMINISTRATIVE_AND_CLERICAL\x10\x06\x12\x18\n" +
+	"\x14STAFF_GROUP_STUDENTS\x10\a*\xa4\x01\n" +
+	"\fHighCostArea\x12\x1e\n" +
+	"\x1aHIGH_COST_AREA_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13HIGH_COST_AREA_NONE\x10\x01\x12\x1f\n" +
+	"\x1bHIGH_COST_AREA_INNER_LONDON\x10\x02\x12\x1f\n" +
+	"\x1bHIGH_COST_AREA_OUTER_LONDON\x10\x03\x12\x19\n" +
+	"\x15HIGH_COST_AREA_FRINGE\x10\x04*\xae\x01\n" +
+	"\bPayScale\x12\x19\n" +
+	"\x15PAY_SCALE_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15PAY_SCALE_AFC_ENGLAND\x10\x01\x12\x17\n" +
+	"\x13PAY_SCALE_AFC_WALES\x10\x02\x12\x1a\n" +
+	"\x16PAY_SCALE_AFC_SCOTLAND\x10\x03\x12\"\n" +
+	"\x1ePAY_SCALE_AFC_NORTHERN_IRELAND\x10\x04\x12\x13\n" +
+	"\x0fPAY_SCALE_OTHER\x10\x05*\x87\x01\n" +
+	"\x0fVisaSponsorship\x12 \n" +
+	"\x1cVISA_SPONSORSHIP_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14VISA_SPONSORSHIP_YES\x10\x01\x12\x17\n" +
+	"\x13VISA_SPONSORSHIP_NO\x10\x02\x12\x1f\n" +
+	"\x1bVISA_SPONSORSHIP_CONSIDERED\x10\x03*\xa8\x01\n" +
+	"\bDbsCheck\x12\x19\n" +
+	"\x15DBS_CHECK_UNSPECIFIED\x10\x00\x12\x12\n" +
+	"\x0eDBS_CHECK_NONE\x10\x01\x12\x13\n" +
+	"\x0fDBS_CHECK_BASIC\x10\x02\x12\x16\n" +
+	"\x12DBS_CHECK_STANDARD\x10\x03\x12\x16\n" +
+	"\x12DBS_CHECK_ENHANCED\x10\x04\x12(\n" +
+	"$DBS_CHECK_ENHANCED_WITH_BARRED_LISTS\x10\x05*\x8c\x01\n" +
+	"\rWelshLanguage\x12\x1e\n" +
+	"\x1aWELSH_LANGUAGE_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bWELSH_LANGUAGE_NOT_REQUIRED\x10\x01\x12\x1c\n" +
+	"\x18WELSH_LANGUAGE_DESIRABLE\x10\x02\x12\x1c\n" +
+	"\x18WELSH_LANGUAGE_ESSENTIAL\x10\x03*\x9f\x01\n" +
 	"\rVacancyChange\x12\x1e\n" +
 	"\x1aVACANCY_CHANGE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15VACANCY_CHANGE_POSTED\x10\x01\x12\x1a\n" +
@@ -861,48 +1485,65 @@ func file_clinjobs_events_v1_vacancy_proto_rawDescGZIP() []byte {
 	return file_clinjobs_events_v1_vacancy_proto_rawDescData
 }
 
-var file_clinjobs_events_v1_vacancy_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_clinjobs_events_v1_vacancy_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_clinjobs_events_v1_vacancy_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
+var file_clinjobs_events_v1_vacancy_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_clinjobs_events_v1_vacancy_proto_goTypes = []any{
 	(VacancyStatus)(0),     // 0: clinjobs.events.v1.VacancyStatus
-	(VacancyChange)(0),     // 1: clinjobs.events.v1.VacancyChange
-	(*TrustRef)(nil),       // 2: clinjobs.events.v1.TrustRef
-	(*Site)(nil),           // 3: clinjobs.events.v1.Site
-	(*HowToApply)(nil),     // 4: clinjobs.events.v1.HowToApply
-	(*Vacancy)(nil),        // 5: clinjobs.events.v1.Vacancy
-	(*VacancyChanged)(nil), // 6: clinjobs.events.v1.VacancyChanged
-	(*ApiKey)(nil),         // 7: clinjobs.events.v1.ApiKey
-	(*Trust)(nil),          // 8: clinjobs.events.v1.Trust
-	(*Location)(nil),       // 9: clinjobs.events.v1.Location
-	(RoleFamily)(0),        // 10: clinjobs.events.v1.RoleFamily
-	(Specialism)(0),        // 11: clinjobs.events.v1.Specialism
-	(Setting)(0),           // 12: clinjobs.events.v1.Setting
-	(Band)(0),              // 13: clinjobs.events.v1.Band
-	(Contract)(0),          // 14: clinjobs.events.v1.Contract
-	(Hours)(0),             // 15: clinjobs.events.v1.Hours
-	(*Requirements)(nil),   // 16: clinjobs.events.v1.Requirements
+	(StaffGroup)(0),        // 1: clinjobs.events.v1.StaffGroup
+	(HighCostArea)(0),      // 2: clinjobs.events.v1.HighCostArea
+	(PayScale)(0),          // 3: clinjobs.events.v1.PayScale
+	(VisaSponsorship)(0),   // 4: clinjobs.events.v1.VisaSponsorship
+	(DbsCheck)(0),          // 5: clinjobs.events.v1.DbsCheck
+	(WelshLanguage)(0),     // 6: clinjobs.events.v1.WelshLanguage
+	(VacancyChange)(0),     // 7: clinjobs.events.v1.VacancyChange
+	(*TrustRef)(nil),       // 8: clinjobs.events.v1.TrustRef
+	(*Site)(nil),           // 9: clinjobs.events.v1.Site
+	(*HowToApply)(nil),     // 10: clinjobs.events.v1.HowToApply
+	(*Vacancy)(nil),        // 11: clinjobs.events.v1.Vacancy
+	(*Contact)(nil),        // 12: clinjobs.events.v1.Contact
+	(*VacancyChanged)(nil), // 13: clinjobs.events.v1.VacancyChanged
+	(*ApiKey)(nil),         // 14: clinjobs.events.v1.ApiKey
+	(*Trust)(nil),          // 15: clinjobs.events.v1.Trust
+	(*Location)(nil),       // 16: clinjobs.events.v1.Location
+	(RoleFamily)(0),        // 17: clinjobs.events.v1.RoleFamily
+	(Specialism)(0),        // 18: clinjobs.events.v1.Specialism
+	(Setting)(0),           // 19: clinjobs.events.v1.Setting
+	(Band)(0),              // 20: clinjobs.events.v1.Band
+	(Contract)(0),          // 21: clinjobs.events.v1.Contract
+	(Hours)(0),             // 22: clinjobs.events.v1.Hours
+	(*Requirements)(nil),   // 23: clinjobs.events.v1.Requirements
+	(WorkingPattern)(0),    // 24: clinjobs.events.v1.WorkingPattern
 }
 var file_clinjobs_events_v1_vacancy_proto_depIdxs = []int32{
-	9,  // 0: clinjobs.events.v1.Site.location:type_name -> clinjobs.events.v1.Location
-	2,  // 1: clinjobs.events.v1.Vacancy.trust:type_name -> clinjobs.events.v1.TrustRef
-	10, // 2: clinjobs.events.v1.Vacancy.role_family:type_name -> clinjobs.events.v1.RoleFamily
-	11, // 3: clinjobs.events.v1.Vacancy.specialisms:type_name -> clinjobs.events.v1.Specialism
-	12, // 4: clinjobs.events.v1.Vacancy.setting:type_name -> clinjobs.events.v1.Setting
-	13, // 5: clinjobs.events.v1.Vacancy.band:type_name -> clinjobs.events.v1.Band
-	14, // 6: clinjobs.events.v1.Vacancy.contract:type_name -> clinjobs.events.v1.Contract
-	15, // 7: clinjobs.events.v1.Vacancy.hours:type_name -> clinjobs.events.v1.Hours
-	3,  // 8: clinjobs.events.v1.Vacancy.site:type_name -> clinjobs.events.v1.Site
-	16, // 9: clinjobs.events.v1.Vacancy.requirements:type_name -> clinjobs.events.v1.Requirements
-	4,  // 10: clinjobs.events.v1.Vacancy.apply:type_name -> clinjobs.events.v1.HowToApply
+	16, // 0: clinjobs.events.v1.Site.location:type_name -> clinjobs.events.v1.Location
+	8,  // 1: clinjobs.events.v1.Vacancy.trust:type_name -> clinjobs.events.v1.TrustRef
+	17, // 2: clinjobs.events.v1.Vacancy.role_family:type_name -> clinjobs.events.v1.RoleFamily
+	18, // 3: clinjobs.events.v1.Vacancy.specialisms:type_name -> clinjobs.events.v1.Specialism
+	19, // 4: clinjobs.events.v1.Vacancy.setting:type_name -> clinjobs.events.v1.Setting
+	20, // 5: clinjobs.events.v1.Vacancy.band:type_name -> clinjobs.events.v1.Band
+	21, // 6: clinjobs.events.v1.Vacancy.contract:type_name -> clinjobs.events.v1.Contract
+	22, // 7: clinjobs.events.v1.Vacancy.hours:type_name -> clinjobs.events.v1.Hours
+	9,  // 8: clinjobs.events.v1.Vacancy.site:type_name -> clinjobs.events.v1.Site
+	23, // 9: clinjobs.events.v1.Vacancy.requirements:type_name -> clinjobs.events.v1.Requirements
+	10, // 10: clinjobs.events.v1.Vacancy.apply:type_name -> clinjobs.events.v1.HowToApply
 	0,  // 11: clinjobs.events.v1.Vacancy.status:type_name -> clinjobs.events.v1.VacancyStatus
-	1,  // 12: clinjobs.events.v1.VacancyChanged.change:type_name -> clinjobs.events.v1.VacancyChange
-	5,  // 13: clinjobs.events.v1.VacancyChanged.vacancy:type_name -> clinjobs.events.v1.Vacancy
-	7,  // 14: clinjobs.events.v1.Trust.api_keys:type_name -> clinjobs.events.v1.ApiKey
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	24, // 12: clinjobs.events.v1.Vacancy.working_patterns:type_name -> clinjobs.events.v1.WorkingPattern
+	1,  // 13: clinjobs.events.v1.Vacancy.staff_group:type_name -> clinjobs.events.v1.StaffGroup
+	2,  // 14: clinjobs.events.v1.Vacancy.high_cost_area:type_name -> clinjobs.events.v1.HighCostArea
+	3,  // 15: clinjobs.events.v1.Vacancy.pay_scale:type_name -> clinjobs.events.v1.PayScale
+	9,  // 16: clinjobs.events.v1.Vacancy.other_sites:type_name -> clinjobs.events.v1.Site
+	4,  // 17: clinjobs.events.v1.Vacancy.visa_sponsorship:type_name -> clinjobs.events.v1.VisaSponsorship
+	5,  // 18: clinjobs.events.v1.Vacancy.dbs_check:type_name -> clinjobs.events.v1.DbsCheck
+	6,  // 19: clinjobs.events.v1.Vacancy.welsh_language:type_name -> clinjobs.events.v1.WelshLanguage
+	12, // 20: clinjobs.events.v1.Vacancy.contact:type_name -> clinjobs.events.v1.Contact
+	7,  // 21: clinjobs.events.v1.VacancyChanged.change:type_name -> clinjobs.events.v1.VacancyChange
+	11, // 22: clinjobs.events.v1.VacancyChanged.vacancy:type_name -> clinjobs.events.v1.Vacancy
+	14, // 23: clinjobs.events.v1.Trust.api_keys:type_name -> clinjobs.events.v1.ApiKey
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_clinjobs_events_v1_vacancy_proto_init() }
@@ -916,8 +1557,8 @@ func file_clinjobs_events_v1_vacancy_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clinjobs_events_v1_vacancy_proto_rawDesc), len(file_clinjobs_events_v1_vacancy_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   7,
+			NumEnums:      8,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
