@@ -14,6 +14,9 @@
 //	                                   for the NATS servers
 //	<service>/nats.password, ca.pem    for each service (ingest, matching,
 //	                                   notification, dashboard)
+//	<service>/redis.password           for ingest, matching, dashboard
+//	redis/users.acl                    for Redis: a user a service, its
+//	                                   password's SHA-256 only
 //	ingest/operator.key, dashboard/operator.key
 //	operator.key                       the operator key, for the operator
 package secrets
@@ -23,9 +26,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -52,12 +57,34 @@ const certValidity = 2 * 365 * 24 * time.Hour
 // Init makes every secret missing from dir, and the files made from them,
 // and returns the names of what it made.
 func Init(dir string) ([]string, error) {
+	return initDir(dir, true)
+}
+
+// InitNATS makes only the NATS part of what Init makes (the CA, the
+// server's certificate, the services' passwords and the accounts): the
+// all-in-one's embedded server, whose operator key is kept on its own
+// and which has no Redis of its own.
+func InitNATS(dir string) ([]string, error) {
+	return initDir(dir, false)
+}
+
+func initDir(dir string, all bool) ([]string, error) {
 	m := &maker{dir: dir}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("secrets: %w", err)
 	}
-	if err := m.run(); err != nil {
+	if all {
+		if err := m.operatorKey(); err != nil {
+			return m.made, fmt.Errorf("secrets: %w", err)
+		}
+	}
+	if err := m.nats(); err != nil {
 		return m.made, fmt.Errorf("secrets: %w", err)
+	}
+	if all {
+		if err := m.redis(); err != nil {
+			return m.made, fmt.Errorf("secrets: %w", err)
+		}
 	}
 	return m.made, nil
 }
@@ -96,8 +123,8 @@ func (m *maker) write(name string, data []byte, mode os.FileMode) error {
 	return nil
 }
 
-func (m *maker) run() error {
-	// The operator key, and the copies its two services read.
+// operatorKey makes the operator key, and the copies its two services read.
+func (m *maker) operatorKey() error {
 	key, err := m.keep("operator.key", func() ([]byte, error) { return []byte("cjo." + random(32) + "\n"), nil })
 	if err != nil {
 		return err
@@ -107,6 +134,12 @@ func (m *maker) run() error {
 			return err
 		}
 	}
+	return nil
+}
+
+// nats makes the CA, the servers' certificate, the passwords and the
+// accounts.
+func (m *maker) nats() error {
 	// The CA; a new CA means a new server certificate.
 	newCA := !exists(m.path("ca/ca.pem")) || !exists(m.path("ca/ca-key.pem"))
 	if newCA {
@@ -154,6 +187,58 @@ func (m *maker) run() error {
 		}
 	}
 	return nil
+}
+
+// redis makes the Redis passwords and the ACL file.
+func (m *maker) redis() error {
+	fresh := !exists(m.path("redis/users.acl"))
+	redisPasswords := map[string]string{}
+	for _, svc := range RedisUsers {
+		name := svc + "/redis.password"
+		if !exists(m.path(name)) {
+			fresh = true
+		}
+		pw, err := m.keep(name, func() ([]byte, error) { return []byte(random(32) + "\n"), nil })
+		if err != nil {
+			return err
+		}
+		redisPasswords[svc] = strings.TrimSpace(string(pw))
+	}
+	if fresh {
+		if err := m.write("redis/users.acl", []byte(RedisACL(redisPasswords)), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RedisUsers are the services that use Redis, each its own user.
+var RedisUsers = []string{natsauth.Ingest, natsauth.Matching, natsauth.Dashboard}
+
+// redisRules are what each service may do in Redis: its own keys and the
+// commands its work needs, nothing that flushes or reconfigures the
+// server.
+var redisRules = map[string]string{
+	// The rate limiter: a counting script over its own keys.
+	natsauth.Ingest: "~cj:rl:ingest:* resetchannels -@all +@connection +eval +evalsha +incr +pexpire +pttl",
+	// The match cache: sorted sets, sets, scripts and transactions over
+	// its own keys, and SCAN to clear them.
+	natsauth.Matching: "~cj:m:* resetchannels -@all +@connection +@read +@write +@keyspace +@scripting +@transaction -@dangerous",
+	// The dashboard reads the server's INFO and no key.
+	natsauth.Dashboard: "resetchannels -@all +@connection +info",
+}
+
+// RedisACL returns Redis's ACL file for these passwords (by user): the
+// default user may only PING (the health check, which has no password to
+// give), every service's user only its own keys and commands.
+func RedisACL(passwords map[string]string) string {
+	var b strings.Builder
+	b.WriteString("user default on nopass resetkeys resetchannels -@all +ping\n")
+	for _, user := range RedisUsers {
+		sum := sha256.Sum256([]byte(passwords[user]))
+		fmt.Fprintf(&b, "user %s on #%s resetkeys %s\n", user, hex.EncodeToString(sum[:]), redisRules[user])
+	}
+	return b.String()
 }
 
 // AccountsConfig returns the NATS servers' accounts configuration for

@@ -13,6 +13,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/clinjobs/clinjobs/pkg/bus"
 )
 
 // system is the all-in-one as a process of its own (so that its memory
@@ -30,6 +34,21 @@ type system struct {
 	Operator  string
 	Pprof     string
 	Binary    string
+}
+
+// natsAs returns the options of a connection to the all-in-one's server as
+// one of its services' users, with the secrets it made at start.
+func (s *system) natsAs(user string) ([]nats.Option, error) {
+	dir := filepath.Join(s.dir, "data", "secrets")
+	pw, err := os.ReadFile(filepath.Join(dir, user, "nats.password"))
+	if err != nil {
+		return nil, fmt.Errorf("nats credentials: %w", err)
+	}
+	return []nats.Option{
+		nats.UserInfo(user, strings.TrimSpace(string(pw))),
+		nats.RootCAs(filepath.Join(dir, "ca", "ca.pem")),
+		nats.CustomInboxPrefix(bus.InboxPrefix(user)),
+	}, nil
 }
 
 func freePort() (int, error) {
@@ -71,7 +90,7 @@ func startSystem(ctx context.Context, root, image string) (*system, error) {
 		}
 	}
 	addr := func(p int) string { return "127.0.0.1:" + strconv.Itoa(p) }
-	s.NATSURL = "nats://" + addr(ports[0])
+	s.NATSURL = "tls://" + addr(ports[0])
 	s.Ingest, s.Matching, s.Notify = "http://"+addr(ports[1]), "http://"+addr(ports[2]), "http://"+addr(ports[3])
 	s.Pprof, s.Binary = "http://"+addr(ports[5]), bin
 	s.cmd = exec.Command(bin)
