@@ -13,7 +13,7 @@ GOTEST ?= go test -race -count=1 -v=false -timeout 20m
 FUZZTIME ?= 10s
 FAULTS_FUZZTIME ?= 30s
 
-.PHONY: help run test deps fuzz faults test-faults bench bench-match images up down proto proto-check lint tidy build chart-check
+.PHONY: help run test deps fuzz faults test-faults bench bench-match images up secrets down proto proto-check lint tidy build chart-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -66,9 +66,12 @@ bench-match: ## matching at national scale: index, reference and PostgreSQL side
 images: ## build every image from scratch, offline: nats, redis and one per service
 	@deploy/images/build.sh
 
-up: images ## start the compose stack (3-node NATS cluster, Redis, every service) and wait until healthy
+up: images secrets ## start the compose stack (3-node NATS cluster, Redis, every service) and wait until healthy
 	@docker-compose up -d --remove-orphans
 	@deploy/wait-healthy.sh 240
+
+secrets: ## make the compose stack's secrets missing from deploy/secrets (git-ignored); remove a file and run again to rotate it
+	@go run ./services/clinjobs/cmd/clinjobs secrets init deploy/secrets
 
 down: ## stop the compose stack and remove its containers and volumes
 	@docker-compose down -v --remove-orphans

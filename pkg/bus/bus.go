@@ -30,7 +30,17 @@ type Config struct {
 	Replicas int
 	// ConnectTimeout bounds the first connection, retried until then. Default: 30s.
 	ConnectTimeout time.Duration
+	// User and Password authenticate the connection: one user a service,
+	// allowed only its own subjects. A user's replies come to inboxes under
+	// InboxPrefix(User), the only inboxes it may subscribe to.
+	User, Password string
+	// CAFile is the certificate of the CA that signed the servers'
+	// certificates: set, the connection is TLS and verifies the server.
+	CAFile string
 }
+
+// InboxPrefix is where a user's replies arrive: each user reads only its own.
+func InboxPrefix(user string) string { return "_INBOX_" + user }
 
 func (c *Config) setDefaults() {
 	if len(c.URLs) == 0 {
@@ -49,6 +59,9 @@ func (c Config) Validate() error {
 	c.setDefaults()
 	if c.Replicas < 1 || c.Replicas > 5 {
 		return fmt.Errorf("nats replicas %d: want 1 to 5", c.Replicas)
+	}
+	if (c.User == "") != (c.Password == "") {
+		return errors.New("nats: NATS_USER and NATS_PASSWORD (or NATS_PASSWORD_FILE) go together")
 	}
 	return nil
 }
@@ -82,6 +95,12 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger, extra ...nats.Op
 			}
 			log.Warn("nats async error", "subject", subject, "err", err)
 		}),
+	}
+	if cfg.User != "" {
+		opts = append(opts, nats.UserInfo(cfg.User, cfg.Password), nats.CustomInboxPrefix(InboxPrefix(cfg.User)))
+	}
+	if cfg.CAFile != "" {
+		opts = append(opts, nats.RootCAs(cfg.CAFile))
 	}
 	opts = append(opts, extra...)
 	url := ""
@@ -137,12 +156,16 @@ func retryable(err error) bool {
 		errors.Is(err, nats.ErrDisconnected)
 }
 
-// ConfigFromEnv reads NATS_URL (comma-separated) and NATS_REPLICAS.
+// ConfigFromEnv reads NATS_URL (comma-separated), NATS_REPLICAS,
+// NATS_USER, NATS_PASSWORD (or NATS_PASSWORD_FILE) and NATS_CA_FILE.
 func ConfigFromEnv(r *config.Reader, name string) Config {
 	return Config{
 		URLs:     r.List("NATS_URL", nil),
 		Name:     name,
 		Replicas: r.Int("NATS_REPLICAS", 1),
+		User:     r.String("NATS_USER", ""),
+		Password: r.String("NATS_PASSWORD", ""),
+		CAFile:   r.String("NATS_CA_FILE", ""),
 	}
 }
 

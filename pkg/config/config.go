@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -33,10 +34,32 @@ func NewReader(lookup Lookup) *Reader {
 	return &Reader{lookup: lookup}
 }
 
+// get returns the value of key, or else the content of the file that
+// KEY_FILE names: a secret handed to a container as a file (a mounted
+// secret) is read the same way as one in a variable. Both set is an error,
+// so that no one wonders which of two secrets is in use.
 func (r *Reader) get(key string) (string, bool) {
 	v, ok := r.lookup(key)
 	v = strings.TrimSpace(v)
-	return v, ok && v != ""
+	path, fromFile := r.lookup(key + "_FILE")
+	path = strings.TrimSpace(path)
+	if !fromFile || path == "" {
+		return v, ok && v != ""
+	}
+	if ok && v != "" {
+		r.fail(key+"_FILE", path, fmt.Errorf("%s is set too: set one of them", key))
+		return v, true
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		r.fail(key+"_FILE", path, err)
+		return "", false
+	}
+	v = strings.TrimSpace(string(data))
+	if v == "" {
+		r.fail(key+"_FILE", path, errors.New("the file is empty"))
+	}
+	return v, v != ""
 }
 
 func (r *Reader) fail(key, value string, err error) {

@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -61,5 +63,46 @@ func TestReader(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "BADINT") || !strings.Contains(err.Error(), "BADBOOL") ||
 		!strings.Contains(err.Error(), "BADLIST") || !strings.Contains(err.Error(), "NEGLIST") {
 		t.Fatalf("Err = %v, want every bad key named", err)
+	}
+}
+
+// TestReaderFile: a secret is read from the file KEY_FILE names, trimmed;
+// a missing or empty file, or both KEY and KEY_FILE set, is an error.
+func TestReaderFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	good := write("key", "s3cret-from-file\n")
+	empty := write("empty", "  \n")
+	cases := []struct {
+		name    string
+		env     map[string]string
+		want    string
+		wantErr bool
+	}{
+		{"file", map[string]string{"KEY_FILE": good}, "s3cret-from-file", false},
+		{"variable", map[string]string{"KEY": "plain"}, "plain", false},
+		{"neither", map[string]string{}, "def", false},
+		{"both", map[string]string{"KEY": "plain", "KEY_FILE": good}, "plain", true},
+		{"missing file", map[string]string{"KEY_FILE": filepath.Join(dir, "nope")}, "def", true},
+		{"empty file", map[string]string{"KEY_FILE": empty}, "def", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			r := config.NewReader(config.Map(c.env))
+			if got := r.String("KEY", "def"); got != c.want {
+				t.Errorf("String = %q, want %q", got, c.want)
+			}
+			if err := r.Err(); (err != nil) != c.wantErr {
+				t.Errorf("Err = %v, want an error: %v", err, c.wantErr)
+			}
+		})
 	}
 }

@@ -26,6 +26,9 @@ type Config struct {
 	ServerName string
 	// StartTimeout bounds the wait for the server to accept connections. Default: 10s.
 	StartTimeout time.Duration
+	// ConfigFile is a server configuration (users, TLS) read first; what
+	// this Config sets comes on top. Empty: no users, no TLS (tests).
+	ConfigFile string
 }
 
 func (c *Config) setDefaults() {
@@ -50,18 +53,23 @@ func Start(cfg Config, log *slog.Logger) (*server.Server, error) {
 	if cfg.StoreDir == "" {
 		return nil, errors.New("start nats server: no store directory")
 	}
-	opts := &server.Options{
-		ServerName: cfg.ServerName,
-		Host:       cfg.Host,
-		Port:       cfg.Port,
-		DontListen: cfg.NoListen,
-		JetStream:  true,
-		StoreDir:   cfg.StoreDir,
-		// The embedded server shares the process's signal handling.
-		NoSigs: true,
-		// Large bulk posts are split into records well under this.
-		MaxPayload: 8 << 20,
+	opts := &server.Options{}
+	if cfg.ConfigFile != "" {
+		var err error
+		if opts, err = server.ProcessConfigFile(cfg.ConfigFile); err != nil {
+			return nil, fmt.Errorf("start nats server: %w", err)
+		}
 	}
+	opts.ServerName = cfg.ServerName
+	opts.Host = cfg.Host
+	opts.Port = cfg.Port
+	opts.DontListen = cfg.NoListen
+	opts.JetStream = true
+	opts.StoreDir = cfg.StoreDir
+	// The embedded server shares the process's signal handling.
+	opts.NoSigs = true
+	// Large bulk posts are split into records well under this.
+	opts.MaxPayload = 8 << 20
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("start nats server: %w", err)

@@ -6,7 +6,9 @@ package redisclient
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -27,6 +29,9 @@ type Config struct {
 	DB         int
 	// TLS connects over TLS with the system's CA bundle.
 	TLS bool
+	// CAFile is the certificate of the CA that signed the server's: set,
+	// the connection is TLS and verifies the server with it alone.
+	CAFile string
 	// Timeout bounds each command. Default: 500ms: the cache is an
 	// accelerator, and a slow Redis must not slow the services down.
 	Timeout time.Duration
@@ -35,7 +40,9 @@ type Config struct {
 // Enabled reports whether Redis is configured.
 func (c Config) Enabled() bool { return len(c.Addrs) > 0 }
 
-// New returns a client; it connects lazily.
+// New returns a client; it connects lazily. A CA file that cannot be read
+// leaves TLS to verify against nothing, so every connection fails and says
+// why; Validate reports it first.
 func New(cfg Config) redis.UniversalClient {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 500 * time.Millisecond
@@ -53,10 +60,35 @@ func New(cfg Config) redis.UniversalClient {
 		// Fail fast while Redis is away instead of queueing behind a dead pool.
 		PoolTimeout: cfg.Timeout,
 	}
-	if cfg.TLS {
+	if cfg.TLS || cfg.CAFile != "" {
 		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
+	if cfg.CAFile != "" {
+		opts.TLSConfig.RootCAs, _ = certPool(cfg.CAFile)
+	}
 	return redis.NewUniversalClient(opts)
+}
+
+// Validate reports what is wrong with c.
+func (c Config) Validate() error {
+	if c.CAFile != "" {
+		if _, err := certPool(c.CAFile); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func certPool(path string) (*x509.CertPool, error) {
+	pool := x509.NewCertPool()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return pool, fmt.Errorf("redis CA: %w", err)
+	}
+	if !pool.AppendCertsFromPEM(data) {
+		return pool, fmt.Errorf("redis CA %s: no certificate in it", path)
+	}
+	return pool, nil
 }
 
 // Check is a readiness check that pings Redis.
@@ -70,7 +102,8 @@ func Check(client redis.UniversalClient) health.Check {
 }
 
 // ConfigFromEnv reads REDIS_ADDR (comma-separated), REDIS_MASTER_NAME,
-// REDIS_USERNAME, REDIS_PASSWORD, REDIS_DB and REDIS_TLS.
+// REDIS_USERNAME, REDIS_PASSWORD (or REDIS_PASSWORD_FILE), REDIS_DB,
+// REDIS_TLS and REDIS_CA_FILE.
 func ConfigFromEnv(r *config.Reader) Config {
 	return Config{
 		Addrs:      r.List("REDIS_ADDR", nil),
@@ -79,5 +112,6 @@ func ConfigFromEnv(r *config.Reader) Config {
 		Password:   r.String("REDIS_PASSWORD", ""),
 		DB:         r.Int("REDIS_DB", 0),
 		TLS:        r.Bool("REDIS_TLS", false),
+		CAFile:     r.String("REDIS_CA_FILE", ""),
 	}
 }

@@ -35,6 +35,9 @@ func Start(t testing.TB) *Redis {
 	ctr, err := testcontainers.Run(ctx, imagetest.Name("redis"),
 		testcontainers.WithLogger(log.TestLogger(t)),
 		testcontainers.WithExposedPorts("6379/tcp"),
+		// A throwaway server for one test, reached from this process only:
+		// without the stack's ACL file, which the image's own command needs.
+		testcontainers.WithCmd("--bind", "0.0.0.0", "--protected-mode", "no", "--save", "", "--appendonly", "no", "--dir", "/data"),
 		testcontainers.WithWaitStrategy(
 			wait.ForLog("Ready to accept connections"),
 			// The image has no shell for the in-container port check.

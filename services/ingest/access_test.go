@@ -115,11 +115,18 @@ func TestAnotherOwnersIDsAreNotFound(t *testing.T) {
 		{"POST", "/withdraw", map[string]string{"reason": "Not theirs to withdraw"}},
 		{"GET", "/stats", nil},
 	} {
-		t.Run("vacancy "+r.method+r.suffix, func(t *testing.T) {
-			h := map[string]string{"If-Match": etag}
-			same(t, f.do(r.method, "/v1/vacancies/"+v.ID+r.suffix, other, r.body, h),
-				f.do(r.method, "/v1/vacancies/"+noVacancy+r.suffix, other, r.body, h), v.ID, noVacancy)
-		})
+		// Ownership comes before any precondition: whatever If-Match
+		// says (right, a wildcard, wrong, absent), the answer is 404.
+		for _, match := range []string{etag, "*", `"999"`, ""} {
+			t.Run("vacancy "+r.method+r.suffix+" If-Match "+match, func(t *testing.T) {
+				h := map[string]string{}
+				if match != "" {
+					h["If-Match"] = match
+				}
+				same(t, f.do(r.method, "/v1/vacancies/"+v.ID+r.suffix, other, r.body, h),
+					f.do(r.method, "/v1/vacancies/"+noVacancy+r.suffix, other, r.body, h), v.ID, noVacancy)
+			})
+		}
 	}
 	const noCandidate = "cnosuchcandidatexxxxx"
 	for _, r := range []struct {
@@ -132,11 +139,16 @@ func TestAnotherOwnersIDsAreNotFound(t *testing.T) {
 		{"POST", "/token", nil},
 		{"GET", "/export", nil},
 	} {
-		t.Run("candidate "+r.method+r.suffix, func(t *testing.T) {
-			h := map[string]string{"If-Match": aETag}
-			same(t, f.do(r.method, "/v1/candidates/"+a+r.suffix, bToken, r.body, h),
-				f.do(r.method, "/v1/candidates/"+noCandidate+r.suffix, bToken, r.body, h), a, noCandidate)
-		})
+		for _, match := range []string{aETag, "*", `"999"`, ""} {
+			t.Run("candidate "+r.method+r.suffix+" If-Match "+match, func(t *testing.T) {
+				h := map[string]string{}
+				if match != "" {
+					h["If-Match"] = match
+				}
+				same(t, f.do(r.method, "/v1/candidates/"+a+r.suffix, bToken, r.body, h),
+					f.do(r.method, "/v1/candidates/"+noCandidate+r.suffix, bToken, r.body, h), a, noCandidate)
+			})
+		}
 	}
 	if after := f.streamWrites(); after != before {
 		t.Errorf("refused requests wrote %d messages", after-before)

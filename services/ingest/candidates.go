@@ -24,7 +24,9 @@ import (
 type SignedUp struct {
 	Candidate jobs.CandidateView `json:"candidate"`
 	// Token is shown once: every later call about the candidate needs it.
-	Token string `json:"token"`
+	// A replay of the sign-up's Idempotency-Key answers without it: it is
+	// kept nowhere in plaintext.
+	Token string `json:"token,omitempty"`
 }
 
 // NewToken answers a token rotation.
@@ -61,7 +63,8 @@ func (s *Service) signUp(c *gin.Context) {
 		token := auth.Credential{Prefix: auth.CandidateTokenPrefix, Owner: cand.GetId(), Secret: secret}
 		return &creation{
 			store: s.candidates, key: partition.Key(cand.GetId()), msgID: "candidate.signup." + cand.GetId(), record: data,
-			status: http.StatusCreated, body: SignedUp{Candidate: jobs.ViewCandidate(cand), Token: token.String()},
+			status: http.StatusCreated, body: SignedUp{Candidate: jobs.ViewCandidate(cand)},
+			once:   SignedUp{Candidate: jobs.ViewCandidate(cand), Token: token.String()},
 			header: map[string]string{"Location": "/v1/candidates/" + cand.GetId()},
 			conflict: func(context.Context) error {
 				return problem.New(problem.Conflict, "candidate %s exists already", cand.GetId())

@@ -112,7 +112,14 @@ func (s *Service) changeVacancy(c *gin.Context, rev uint64, rec *eventsv1.Vacanc
 }
 
 // replaceVacancy replaces an open vacancy's details; If-Match is required.
+// Ownership comes first: another trust's vacancy is not found, whatever the
+// request's preconditions or body.
 func (s *Service) replaceVacancy(c *gin.Context) {
+	old, rev, err := s.ownVacancy(c)
+	if err != nil {
+		httpserver.Fail(c, err)
+		return
+	}
 	ifMatch, err := httpserver.IfMatch(c)
 	if err != nil {
 		httpserver.Fail(c, err)
@@ -120,11 +127,6 @@ func (s *Service) replaceVacancy(c *gin.Context) {
 	}
 	var in jobs.VacancyInput
 	if _, err := httpserver.ReadJSON(c, &in); err != nil {
-		httpserver.Fail(c, err)
-		return
-	}
-	old, rev, err := s.ownVacancy(c)
-	if err != nil {
 		httpserver.Fail(c, err)
 		return
 	}

@@ -23,6 +23,10 @@ type creation struct {
 	record []byte
 	status int
 	body   any
+	// once, when set, is the answer to the request that makes the record,
+	// holding a secret shown once (a candidate's token); body, kept for
+	// replays of its Idempotency-Key, holds no secret.
+	once   any
 	header map[string]string
 	// conflict answers a create that finds the key taken by another record.
 	conflict func(ctx context.Context) error
@@ -58,7 +62,11 @@ func (s *Service) create(c *gin.Context, scope string, body []byte, prepare func
 			httpserver.Fail(c, err)
 			return
 		}
-		data, err := json.Marshal(cr.body)
+		answer := cr.body
+		if cr.once != nil {
+			answer = cr.once
+		}
+		data, err := json.Marshal(answer)
 		if err != nil {
 			httpserver.Fail(c, err)
 			return
@@ -123,6 +131,16 @@ func (s *Service) create(c *gin.Context, scope string, body []byte, prepare func
 		e.Header = withETag(e.Header, recRev)
 		if err := s.idem.Finish(ctx, ikey, e, rev); err != nil {
 			s.log.WarnContext(ctx, "idempotency entry not finished; a retry will find the write made", "err", err)
+		}
+		if cr != nil && cr.once != nil {
+			// This request made the record: it alone gets the secret.
+			data, err := json.Marshal(cr.once)
+			if err != nil {
+				httpserver.Fail(c, err)
+				return
+			}
+			reply(c, e.Status, e.Header, data)
+			return
 		}
 	}
 	reply(c, e.Status, e.Header, e.Body)

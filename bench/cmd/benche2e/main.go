@@ -27,6 +27,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/clinjobs/clinjobs/bench/progress"
+	"github.com/clinjobs/clinjobs/pkg/natsserver"
 )
 
 type options struct {
@@ -128,7 +129,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	rcv.setCandidates(cands)
 	groups := o.candidates / GroupSize
-	if err := settle(ctx, s.NATSURL, 2*time.Minute); err != nil {
+	if err := settle(ctx, s, 2*time.Minute); err != nil {
 		return err
 	}
 	u, err := s.usage()
@@ -163,7 +164,18 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			}
 			return a.Accepted
 		})
-	nc, err := nats.Connect(s.NATSURL)
+	// The floor runs on a server of its own, as the all-in-one's runs
+	// (file store, this machine): no user of the all-in-one's server may
+	// make streams of its own.
+	floor, err := natsserver.Start(natsserver.Config{StoreDir: filepath.Join(s.dir, "floor"), Port: -1}, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		floor.Shutdown()
+		floor.WaitForShutdown()
+	}()
+	nc, err := nats.Connect(floor.ClientURL())
 	if err != nil {
 		return err
 	}
@@ -172,14 +184,14 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "publishing the same payloads straight to JetStream...")
+	fmt.Fprintln(out, "publishing the same payloads straight to JetStream (a server of its own)...")
 	if res.JetStreamSyncPerS, err = publishFloor(ctx, js, "BENCH_SYNC", single, o.workers, false); err != nil {
 		return err
 	}
 	if res.JetStreamAsyncPerS, err = publishFloor(ctx, js, "BENCH_ASYNC", single, o.workers, true); err != nil {
 		return err
 	}
-	if err := settle(ctx, s.NATSURL, 2*time.Minute); err != nil {
+	if err := settle(ctx, s, 2*time.Minute); err != nil {
 		return err
 	}
 
@@ -222,7 +234,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		posted += r.Posted
 		fmt.Fprintf(out, "at %d/s: %d posted, %d alerts expected, %d delivered, %d lost, %d duplicates, p50 %.1f ms, p99 %.1f ms\n",
 			p.rate, r.Posted, r.Expected, r.Delivered, r.Lost, r.Duplicates, r.Latency.P50, r.Latency.P99)
-		if err := settle(ctx, s.NATSURL, 2*time.Minute); err != nil {
+		if err := settle(ctx, s, 2*time.Minute); err != nil {
 			return err
 		}
 	}
@@ -266,8 +278,12 @@ func boolInt(b bool) int {
 
 // settle waits until no durable consumer has work left, bar reminders that
 // wait on purpose.
-func settle(ctx context.Context, url string, within time.Duration) error {
-	nc, err := nats.Connect(url)
+func settle(ctx context.Context, s *system, within time.Duration) error {
+	opts, err := s.natsAs("dashboard")
+	if err != nil {
+		return err
+	}
+	nc, err := nats.Connect(s.NATSURL, opts...)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/clinjobs/clinjobs/pkg/bus"
 )
 
 // system is the all-in-one as a process of its own (so that its memory
@@ -32,6 +36,21 @@ type system struct {
 	Binary    string
 }
 
+// natsAs returns the options of a connection to the all-in-one's server as
+// one of its services' users, with the secrets it made at start.
+func (s *system) natsAs(user string) ([]nats.Option, error) {
+	dir := filepath.Join(s.dir, "data", "secrets")
+	pw, err := os.ReadFile(filepath.Join(dir, user, "nats.password"))
+	if err != nil {
+		return nil, fmt.Errorf("nats credentials: %w", err)
+	}
+	return []nats.Option{
+		nats.UserInfo(user, strings.TrimSpace(string(pw))),
+		nats.RootCAs(filepath.Join(dir, "ca", "ca.pem")),
+		nats.CustomInboxPrefix(bus.InboxPrefix(user)),
+	}, nil
+}
+
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -48,7 +67,10 @@ func startSystem(ctx context.Context, root, image string) (*system, error) {
 	if s.dir, err = os.MkdirTemp("", "benche2e-"); err != nil {
 		return nil, err
 	}
-	out, err := exec.CommandContext(ctx, "docker", "run", "-d", "--rm", "-p", "127.0.0.1::6379", image).Output()
+	// A throwaway Redis for the run, published on loopback only: without
+	// the stack's ACL file, which the image's own command needs.
+	out, err := exec.CommandContext(ctx, "docker", "run", "-d", "--rm", "-p", "127.0.0.1::6379", image,
+		"--bind", "0.0.0.0", "--protected-mode", "no", "--save", "", "--appendonly", "no", "--dir", "/data").Output()
 	if err != nil {
 		return s, fmt.Errorf("start redis (%s; make images builds it): %w", image, err)
 	}
@@ -71,7 +93,7 @@ func startSystem(ctx context.Context, root, image string) (*system, error) {
 		}
 	}
 	addr := func(p int) string { return "127.0.0.1:" + strconv.Itoa(p) }
-	s.NATSURL = "nats://" + addr(ports[0])
+	s.NATSURL = "tls://" + addr(ports[0])
 	s.Ingest, s.Matching, s.Notify = "http://"+addr(ports[1]), "http://"+addr(ports[2]), "http://"+addr(ports[3])
 	s.Pprof, s.Binary = "http://"+addr(ports[5]), bin
 	s.cmd = exec.Command(bin)

@@ -30,6 +30,7 @@ import (
 	"github.com/clinjobs/clinjobs/pkg/config"
 	"github.com/clinjobs/clinjobs/pkg/natsserver"
 	"github.com/clinjobs/clinjobs/pkg/redisclient"
+	"github.com/clinjobs/clinjobs/pkg/secrets"
 	"github.com/clinjobs/clinjobs/pkg/serve"
 	"github.com/clinjobs/clinjobs/services/dashboard"
 	"github.com/clinjobs/clinjobs/services/ingest"
@@ -144,14 +145,15 @@ type System struct {
 	// OperatorKey is the key operators use.
 	OperatorKey string
 
-	log   *slog.Logger
-	ns    *server.Server
-	redis redis.UniversalClient
-	addrs map[string]string
-	stop  context.CancelFunc
-	done  chan error
-	once  sync.Once
-	err   error
+	log     *slog.Logger
+	ns      *server.Server
+	secrets string
+	redis   redis.UniversalClient
+	addrs   map[string]string
+	stop    context.CancelFunc
+	done    chan error
+	once    sync.Once
+	err     error
 }
 
 // Start starts the embedded NATS server and every service, and returns once
@@ -171,15 +173,24 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*System, error) {
 		}
 		cfg.OperatorKey = key
 	}
+	// The server's users and certificate, made at first start beside the
+	// operator key: every service connects as its own user, and a client
+	// from outside needs a user's password and the CA.
+	secretsDir := filepath.Join(cfg.DataDir, "secrets")
+	serverConf, err := natsConfig(secretsDir)
+	if err != nil {
+		return nil, err
+	}
 	ns, err := natsserver.Start(natsserver.Config{
-		StoreDir: filepath.Join(cfg.DataDir, "jetstream"),
-		Host:     cfg.NATSHost,
-		Port:     cfg.NATSPort,
+		StoreDir:   filepath.Join(cfg.DataDir, "jetstream"),
+		Host:       cfg.NATSHost,
+		Port:       cfg.NATSPort,
+		ConfigFile: serverConf,
 	}, log)
 	if err != nil {
 		return nil, err
 	}
-	sys := &System{OperatorKey: cfg.OperatorKey, log: log, ns: ns, addrs: map[string]string{}, done: make(chan error, 1)}
+	sys := &System{OperatorKey: cfg.OperatorKey, log: log, ns: ns, secrets: secretsDir, addrs: map[string]string{}, done: make(chan error, 1)}
 	if cfg.Redis.Enabled() {
 		sys.redis = redisclient.New(cfg.Redis)
 	}
@@ -216,7 +227,12 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*System, error) {
 func (sys *System) wire(ctx context.Context, cfg Config) (serve.Process, error) {
 	var proc serve.Process
 	connect := func(name string) (*nats.Conn, error) {
-		nc, err := bus.Connect(ctx, bus.Config{Name: name}, sys.log.With("service", name), nats.InProcessServer(sys.ns))
+		pw, err := os.ReadFile(filepath.Join(sys.secrets, name, "nats.password"))
+		if err != nil {
+			return nil, fmt.Errorf("nats password of %s: %w", name, err)
+		}
+		nc, err := bus.Connect(ctx, bus.Config{Name: name, User: name, Password: strings.TrimSpace(string(pw))},
+			sys.log.With("service", name), nats.InProcessServer(sys.ns))
 		if err == nil {
 			proc.Conns = append(proc.Conns, nc)
 		}
@@ -299,8 +315,36 @@ func (sys *System) URL(service string) string {
 	return "http://" + addr
 }
 
-// NATSURL returns where outside NATS clients connect.
-func (sys *System) NATSURL() string { return sys.ns.ClientURL() }
+// NATSURL returns where outside NATS clients connect: TLS, on loopback
+// unless NATS_HOST says otherwise.
+func (sys *System) NATSURL() string {
+	return strings.Replace(sys.ns.ClientURL(), "nats://", "tls://", 1)
+}
+
+// SecretsDir is where the embedded server's secrets are: a client from
+// outside connects as a service's user with <dir>/<user>/nats.password,
+// verifying the server with <dir>/ca/ca.pem.
+func (sys *System) SecretsDir() string { return sys.secrets }
+
+// natsConfig makes what is missing of the embedded server's secrets in dir
+// and returns the path of its configuration: TLS with the certificate made
+// there, and the services' users.
+func natsConfig(dir string) (string, error) {
+	if _, err := secrets.InitNATS(dir); err != nil {
+		return "", err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("nats configuration: %w", err)
+	}
+	conf := fmt.Sprintf("# Made at every start of the all-in-one.\ntls {\n  cert_file: %q\n  key_file: %q\n  timeout: 5\n}\ninclude \"accounts.conf\"\n",
+		filepath.Join(abs, "nats", "server.pem"), filepath.Join(abs, "nats", "server-key.pem"))
+	path := filepath.Join(abs, "nats", "embedded.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		return "", fmt.Errorf("nats configuration: %w", err)
+	}
+	return path, nil
+}
 
 // Stop shuts everything down in order (APIs, consumers, NATS connections,
 // the server), finishing what is in flight, and returns what went wrong.

@@ -64,7 +64,7 @@ func TestVacancyReachesTheRightCandidateOnce(t *testing.T) {
 	e2etest.Eventually(t, 20*time.Second, func() (bool, string) {
 		return rcv.Unique() == 1, "waiting for the alert"
 	})
-	e2etest.Settled(t, sys.NATSURL(), 20*time.Second)
+	e2etest.Settled(t, sys.NATSURL(), 20*time.Second, e2etest.NATSAs(t, sys.SecretsDir(), "dashboard")...)
 	alerts := rcv.Alerts()
 	if len(alerts) != 1 || alerts[0].CandidateID != near || alerts[0].VacancyID != vac || alerts[0].Hook != "near" {
 		t.Fatalf("alerts %+v, want one for %s about %s", alerts, near, vac)
@@ -80,7 +80,7 @@ func TestMatchesAndServices(t *testing.T) {
 	key := api.CreateTrust(t, "RRF", "Wrightington, Wigan and Leigh")
 	id, token := api.SignUp(t, e2etest.Candidate("m@example.org", e2etest.ManchesterRI, 40))
 	vac := api.PostVacancy(t, key, e2etest.Vacancy("WWL-1", e2etest.ManchesterRI, time.Now(), 14*24*time.Hour))
-	e2etest.Settled(t, sys.NATSURL(), 20*time.Second)
+	e2etest.Settled(t, sys.NATSURL(), 20*time.Second, e2etest.NATSAs(t, sys.SecretsDir(), "dashboard")...)
 
 	var list struct {
 		Matches []struct {
@@ -147,7 +147,7 @@ func TestRestartBeforeMatching(t *testing.T) {
 
 	second, _ := start(t, dir)
 	e2etest.Eventually(t, 20*time.Second, func() (bool, string) { return rcv.Unique() == 1, "waiting for the alert" })
-	e2etest.Settled(t, second.NATSURL(), 20*time.Second)
+	e2etest.Settled(t, second.NATSURL(), 20*time.Second, e2etest.NATSAs(t, second.SecretsDir(), "dashboard")...)
 	alerts := rcv.Alerts()
 	if len(alerts) != 1 || alerts[0].CandidateID != cand || alerts[0].VacancyID != vac {
 		t.Fatalf("alerts %+v", alerts)
@@ -172,7 +172,7 @@ func TestRestartAtOnce(t *testing.T) {
 
 	second, _ := start(t, dir)
 	e2etest.Eventually(t, 20*time.Second, func() (bool, string) { return rcv.Unique() == 1, "waiting for the alert" })
-	e2etest.Settled(t, second.NATSURL(), 20*time.Second)
+	e2etest.Settled(t, second.NATSURL(), 20*time.Second, e2etest.NATSAs(t, second.SecretsDir(), "dashboard")...)
 	if n, d := len(rcv.Alerts()), rcv.Duplicates(); n != 1 || d != 0 {
 		t.Fatalf("%d alerts, %d duplicates; want exactly one", n, d)
 	}

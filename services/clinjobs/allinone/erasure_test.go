@@ -46,14 +46,14 @@ func TestErasureLeavesNothing(t *testing.T) {
 	rcv.SetSecret(t, "erase-me", secret)
 	vac := api.PostVacancy(t, key, e2etest.Vacancy("ER-1", e2etest.StThomas, time.Now(), 20*24*time.Hour))
 	e2etest.Eventually(t, 20*time.Second, func() (bool, string) { return rcv.Unique() == 1, "the alert" })
-	e2etest.Settled(t, sys.NATSURL(), 20*time.Second)
+	e2etest.Settled(t, sys.NATSURL(), 20*time.Second, e2etest.NATSAs(t, sys.SecretsDir(), "dashboard")...)
 	client := r.Client(t)
 	if n := redisMentions(t, client, id, vac); n == 0 {
 		t.Fatal("the cache held nothing of the candidate before erasure; the test would prove nothing")
 	}
 
 	api.Do(t, http.MethodDelete, api.Ingest+"/v1/candidates/"+id, token, nil).Expect(t, http.StatusNoContent)
-	e2etest.Settled(t, sys.NATSURL(), 20*time.Second)
+	e2etest.Settled(t, sys.NATSURL(), 20*time.Second, e2etest.NATSAs(t, sys.SecretsDir(), "dashboard")...)
 
 	for name, url := range map[string]string{
 		"ingest": api.Ingest + "/v1/candidates/" + id, "matching": api.Matching + "/v1/candidates/" + id + "/matches",
@@ -62,7 +62,7 @@ func TestErasureLeavesNothing(t *testing.T) {
 		api.Do(t, http.MethodGet, url, token, nil).Expect(t, http.StatusUnauthorized)
 		_ = name
 	}
-	nc, err := nats.Connect(sys.NATSURL())
+	nc, err := nats.Connect(sys.NATSURL(), e2etest.NATSAs(t, sys.SecretsDir(), "ingest")...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,8 +97,19 @@ func TestErasureLeavesNothing(t *testing.T) {
 			t.Fatalf("the sign-up's idempotency entry (with its token) is still there: %d entries", n)
 		}
 	}
+	// The rest is notification's to read (its buckets, the streams it
+	// purges on erasure): nobody else may.
+	ncNotify, err := nats.Connect(sys.NATSURL(), e2etest.NATSAs(t, sys.SecretsDir(), "notification")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ncNotify.Close()
+	jsNotify, err := jetstream.New(ncNotify)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, bucket := range []string{"subscriptions", "alerts", "digests", "deadletters"} {
-		kv, err := js.KeyValue(ctx, bucket)
+		kv, err := jsNotify.KeyValue(ctx, bucket)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +127,7 @@ func TestErasureLeavesNothing(t *testing.T) {
 		{bus.StreamMatches, bus.MatchSubject(id)}, {bus.StreamAlerts, bus.AlertSubject("delivered", "webhook", id)},
 		{"LIVE", "live." + id}, {"REMINDERS", "reminders.at." + id + ".>"}, {"REMINDERS", "reminders.due." + id},
 	} {
-		st, err := js.Stream(ctx, p.stream)
+		st, err := jsNotify.Stream(ctx, p.stream)
 		if err != nil {
 			t.Fatal(err)
 		}

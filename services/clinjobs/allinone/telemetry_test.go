@@ -59,7 +59,7 @@ func TestOneTraceFromPostToAlert(t *testing.T) {
 		defer mu.Unlock()
 		return len(parents) == 1, "the alert"
 	})
-	e2etest.Settled(t, sys.NATSURL(), 20*time.Second)
+	e2etest.Settled(t, sys.NATSURL(), 20*time.Second, e2etest.NATSAs(t, sys.SecretsDir(), "dashboard")...)
 	mu.Lock()
 	got := parents[0]
 	mu.Unlock()

@@ -38,10 +38,10 @@ func Pending(ctx context.Context, js jetstream.JetStream) (map[string]string, er
 
 // Settled waits until no durable consumer of the server at natsURL has work
 // left, logging what is left whenever that changes, and fails t after
-// timeout.
-func Settled(t testing.TB, natsURL string, timeout time.Duration) {
+// timeout. opts are the connection's credentials, such as NATSAs gives.
+func Settled(t testing.TB, natsURL string, timeout time.Duration, opts ...nats.Option) {
 	t.Helper()
-	nc, err := nats.Connect(natsURL)
+	nc, err := nats.Connect(natsURL, opts...)
 	if err != nil {
 		t.Fatalf("settle: %v", err)
 	}

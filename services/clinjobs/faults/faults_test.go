@@ -79,7 +79,7 @@ func partitioned(name string, hold time.Duration) inject {
 // leaderKilled kills the NATS node that leads the most streams.
 func leaderKilled(hold time.Duration) inject {
 	return func(ctx context.Context, t *testing.T, st *stack, rcv *e2etest.Receiver) {
-		leader, streams, err := st.streamLeader(ctx)
+		leader, streams, err := st.streamLeader(ctx, t)
 		if err != nil {
 			t.Errorf("find the stream leader: %v", err)
 			return
@@ -191,7 +191,7 @@ func TestFaults(t *testing.T) {
 func runScenario(t *testing.T, st *stack, rcv *e2etest.Receiver, n int, name string, f inject) result {
 	t.Helper()
 	ctx := context.Background()
-	api := e2etest.API{Ingest: st.public, Notification: st.public, OperatorKey: operatorKey}
+	api := e2etest.API{Ingest: st.public, Notification: st.public, OperatorKey: st.operatorKey}
 	tag := fmt.Sprintf("s%d", n)
 	key := api.CreateTrust(t, fmt.Sprintf("FLT%d", n), "Fault Suite Trust "+tag)
 	// Each scenario at a place of its own, 50 km from the next: its
@@ -248,7 +248,7 @@ func runScenario(t *testing.T, st *stack, rcv *e2etest.Receiver, n int, name str
 	settleStart := time.Now()
 	// What has not come in four minutes is counted lost, not failed here.
 	testwait.For(4*time.Minute, func() bool { return len(rcv.Alerts())-before >= r.Expected })
-	e2etest.Settled(t, st.anyNATS(ctx), 3*time.Minute)
+	e2etest.Settled(t, st.anyNATS(ctx), 3*time.Minute, st.natsOptions(t)...)
 	r.Settle = time.Since(settleStart).Seconds()
 	want := map[string]bool{}
 	for _, id := range accepted {

@@ -6,10 +6,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/nats-io/nats.go"
@@ -20,9 +24,9 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/clinjobs/clinjobs/pkg/imagetest"
+	"github.com/clinjobs/clinjobs/pkg/secrets"
+	"github.com/clinjobs/clinjobs/services/clinjobs/e2etest"
 )
-
-const operatorKey = "cjo.faults.0123456789abcdefghijklmnopqrstuvwxyz"
 
 // services are the replicas of the system's own services, in the order a
 // rolling restart takes them.
@@ -47,6 +51,10 @@ type stack struct {
 	gateway    string
 	public     string
 	containers map[string]testcontainers.Container
+	// secrets is the directory of the stack's secrets, as `make up` makes
+	// them: each container gets only its own part.
+	secrets     string
+	operatorKey string
 }
 
 func startStack(t *testing.T) *stack {
@@ -62,7 +70,15 @@ func startStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = docker.Close() })
-	st := &stack{net: nw, docker: docker, containers: map[string]testcontainers.Container{}}
+	st := &stack{net: nw, docker: docker, containers: map[string]testcontainers.Container{}, secrets: t.TempDir()}
+	if _, err := secrets.Init(st.secrets); err != nil {
+		t.Fatal(err)
+	}
+	key, err := os.ReadFile(filepath.Join(st.secrets, "operator.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.operatorKey = strings.TrimSpace(string(key))
 	// The nodes wait for each other to form the cluster: start them together.
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -74,7 +90,9 @@ func startStack(t *testing.T) *stack {
 			defer wg.Done()
 			c, err := run(t, nw, name, imagetest.Name("nats"), map[string]string{"SERVER_NAME": name},
 				[]string{"--config", "/etc/nats/cluster.conf"},
-				wait.ForHTTP("/healthz?js-enabled-only=true").WithPort("8222/tcp").WithStartupTimeout(2*time.Minute), "4222/tcp", "8222/tcp")
+				wait.ForExec([]string{"/probe", "http://127.0.0.1:8222/healthz?js-enabled-only=true"}).
+					WithStartupTimeout(2*time.Minute).WithPollInterval(500*time.Millisecond),
+				mount(filepath.Join(st.secrets, "nats"), "/etc/nats/secrets"), "4222/tcp")
 			if err != nil {
 				errs <- err
 				return
@@ -94,14 +112,16 @@ func startStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	st.gateway = inspect.NetworkSettings.Networks[nw.Name].Gateway.String()
-	redis, err := run(t, nw, "redis", imagetest.Name("redis"), nil, nil, wait.ForLog("Ready to accept connections"), "6379/tcp")
+	redis, err := run(t, nw, "redis", imagetest.Name("redis"), nil, nil, wait.ForLog("Ready to accept connections"),
+		mount(filepath.Join(st.secrets, "redis"), "/etc/redis/secrets"), "6379/tcp")
 	if err != nil {
 		t.Fatal(err)
 	}
 	st.containers["redis"] = redis
 	env := map[string]string{
-		"NATS_URL":      "nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222",
-		"NATS_REPLICAS": "3", "REDIS_ADDR": "redis:6379", "OPERATOR_KEY": operatorKey,
+		"NATS_URL":           "tls://nats-1:4222,tls://nats-2:4222,tls://nats-3:4222",
+		"NATS_PASSWORD_FILE": "/run/secrets/nats.password", "NATS_CA_FILE": "/run/secrets/ca.pem",
+		"NATS_REPLICAS": "3", "REDIS_ADDR": "redis:6379", "REDIS_PASSWORD_FILE": "/run/secrets/redis.password",
 		"ALLOW_PRIVATE_WEBHOOKS": "true", "LOG_LEVEL": "warn",
 		"TRUSTED_PROXIES": "172.16.0.0/12,192.168.0.0/16,10.0.0.0/8",
 		// The suite is one client posting and reading a steady stream, not
@@ -113,15 +133,19 @@ func startStack(t *testing.T) *stack {
 		"WEBHOOK_TIMEOUT": "3s", "DELIVERY_RETRIES": "2s,5s,10s,20s,30s,1m,5m,30m",
 	}
 	for _, s := range services {
-		e := map[string]string{"HTTP_ADDR": ":" + s.port}
+		e := map[string]string{"HTTP_ADDR": ":" + s.port, "NATS_USER": s.image, "REDIS_USERNAME": s.image}
 		for k, v := range env {
 			e[k] = v
+		}
+		if s.image == "ingest" || s.image == "dashboard" {
+			e["OPERATOR_KEY_FILE"] = "/run/secrets/operator.key"
 		}
 		if s.partitions != "" {
 			e["MATCHING_PARTITIONS"] = s.partitions
 		}
 		c, err := run(t, nw, s.name, imagetest.Name(s.image), e, nil,
-			wait.ForHTTP("/readyz").WithPort(s.port+"/tcp").WithStartupTimeout(2*time.Minute), s.port+"/tcp")
+			wait.ForHTTP("/readyz").WithPort(s.port+"/tcp").WithStartupTimeout(2*time.Minute),
+			mount(filepath.Join(st.secrets, s.image), "/run/secrets"), s.port+"/tcp")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,7 +156,7 @@ func startStack(t *testing.T) *stack {
 		"MATCHING_UPSTREAMS":     "matching-1:8081 matching-2:8081",
 		"NOTIFICATION_UPSTREAMS": "notification-1:8082 notification-2:8082",
 		"DASHBOARD_UPSTREAMS":    "dashboard:8083",
-	}, nil, wait.ForHTTP("/proxy/healthz").WithPort("8000/tcp").WithStartupTimeout(time.Minute), "8000/tcp")
+	}, nil, wait.ForHTTP("/proxy/healthz").WithPort("8000/tcp").WithStartupTimeout(time.Minute), nil, "8000/tcp")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,14 +165,24 @@ func startStack(t *testing.T) *stack {
 	return st
 }
 
+// mount bind-mounts a directory of secrets read-only into a container.
+func mount(dir, target string) testcontainers.CustomizeRequestOption {
+	return testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+		hc.Binds = append(hc.Binds, dir+":"+target+":ro")
+	})
+}
+
 func run(t *testing.T, nw *testcontainers.DockerNetwork, name, img string, env map[string]string, cmd []string,
-	strategy wait.Strategy, ports ...string) (testcontainers.Container, error) {
+	strategy wait.Strategy, secrets testcontainers.CustomizeRequestOption, ports ...string) (testcontainers.Container, error) {
 	opts := []testcontainers.ContainerCustomizer{
 		testcontainers.WithLogger(log.TestLogger(t)),
 		tcnetwork.WithNetwork([]string{name}, nw),
 		testcontainers.WithEnv(env),
 		testcontainers.WithExposedPorts(ports...),
 		testcontainers.WithWaitStrategy(strategy),
+	}
+	if secrets != nil {
+		opts = append(opts, secrets)
 	}
 	if len(cmd) > 0 {
 		opts = append(opts, testcontainers.WithCmd(cmd...))
@@ -209,12 +243,18 @@ func (st *stack) reconnect(ctx context.Context, name string) error {
 	return err
 }
 
-// anyNATS returns the client URL of a NATS node that is up.
+// natsOptions are the options of a test's connection to NATS: the
+// dashboard's user, which reads every stream's and consumer's state.
+func (st *stack) natsOptions(t *testing.T) []nats.Option {
+	return e2etest.NATSAs(t, st.secrets, "dashboard")
+}
+
+// anyNATS returns the client URL (TLS) of a NATS node that is up.
 func (st *stack) anyNATS(ctx context.Context) string {
 	for _, name := range []string{"nats-1", "nats-2", "nats-3"} {
 		c := st.containers[name]
 		if state, err := c.State(ctx); err == nil && state.Running {
-			if ep, err := c.PortEndpoint(ctx, "4222/tcp", "nats"); err == nil {
+			if ep, err := c.PortEndpoint(ctx, "4222/tcp", "tls"); err == nil {
 				return ep
 			}
 		}
@@ -224,8 +264,8 @@ func (st *stack) anyNATS(ctx context.Context) string {
 
 // streamLeader returns the NATS node that leads the most streams (the KV
 // buckets' included) and the streams it leads.
-func (st *stack) streamLeader(ctx context.Context) (string, []string, error) {
-	nc, err := nats.Connect(st.anyNATS(ctx))
+func (st *stack) streamLeader(ctx context.Context, t *testing.T) (string, []string, error) {
+	nc, err := nats.Connect(st.anyNATS(ctx), st.natsOptions(t)...)
 	if err != nil {
 		return "", nil, err
 	}

@@ -15,7 +15,7 @@ func TestPostedVacancyAlertsOnce(t *testing.T) {
 	st := startStack(t)
 	api := e2etest.API{
 		Ingest: st.urls["ingest"], Matching: st.urls["matching"], Notification: st.urls["notification"],
-		Dashboard: st.urls["dashboard"], OperatorKey: operatorKey,
+		Dashboard: st.urls["dashboard"], OperatorKey: st.operatorKey,
 	}
 	rcv := e2etest.NewReceiver(t, "0.0.0.0:0")
 
@@ -26,7 +26,7 @@ func TestPostedVacancyAlertsOnce(t *testing.T) {
 	vac := api.PostVacancy(t, key, e2etest.Vacancy("GSTT-SYS-1", e2etest.StThomas, time.Now(), 20*24*time.Hour))
 
 	e2etest.Eventually(t, 30*time.Second, func() (bool, string) { return rcv.Unique() == 1, "waiting for the alert" })
-	e2etest.Settled(t, st.nats, 30*time.Second)
+	e2etest.Settled(t, st.nats, 30*time.Second, e2etest.NATSAs(t, st.secrets, "dashboard")...)
 	alerts := rcv.Alerts()
 	if len(alerts) != 1 || alerts[0].CandidateID != cand || alerts[0].VacancyID != vac {
 		t.Fatalf("alerts %+v, want one for %s about %s", alerts, cand, vac)
@@ -34,4 +34,6 @@ func TestPostedVacancyAlertsOnce(t *testing.T) {
 	if bad := rcv.Rejected(); len(bad) > 0 {
 		t.Fatalf("receiver refused %v", bad)
 	}
+	checkBus(t, st)
+	checkRedis(t, st)
 }

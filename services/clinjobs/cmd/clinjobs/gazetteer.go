@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -15,7 +17,8 @@ import (
 )
 
 // loadGazetteer loads a full postcode file into the running system's
-// gazetteer, through NATS at NATS_URL (default: the all-in-one's).
+// gazetteer, through NATS at NATS_URL as NATS_USER (default: the
+// all-in-one's, as ingest, with the secrets in DATA_DIR/secrets).
 func loadGazetteer(ctx context.Context, path string, stdout, stderr io.Writer) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -24,8 +27,24 @@ func loadGazetteer(ctx context.Context, path string, stdout, stderr io.Writer) e
 	defer f.Close()
 	env := config.NewReader(os.LookupEnv)
 	cfg := bus.ConfigFromEnv(env, "clinjobs-gazetteer")
+	dataDir := env.String("DATA_DIR", "data")
 	if err := env.Err(); err != nil {
 		return err
+	}
+	if cfg.User == "" {
+		// The all-in-one's: the gazetteer is ingest's bucket.
+		secrets := filepath.Join(dataDir, "secrets")
+		pw, err := os.ReadFile(filepath.Join(secrets, "ingest", "nats.password"))
+		if err != nil {
+			return fmt.Errorf("no NATS_USER, and not the all-in-one's credentials either: %w", err)
+		}
+		cfg.User, cfg.Password = "ingest", strings.TrimSpace(string(pw))
+		if cfg.CAFile == "" {
+			cfg.CAFile = filepath.Join(secrets, "ca", "ca.pem")
+		}
+		if len(cfg.URLs) == 0 {
+			cfg.URLs = []string{"tls://127.0.0.1:4222"}
+		}
 	}
 	log, err := logging.New(stderr, logging.Config{Level: "warn", Format: "text"})
 	if err != nil {

@@ -5,6 +5,8 @@
 //	clinjobs receive ADDR     print the webhook alerts POSTed to ADDR, such as 127.0.0.1:9000
 //	clinjobs gazetteer load FILE
 //	                          load a full postcode file (postcode, latitude, longitude CSV)
+//	clinjobs secrets init DIR make the compose stack's secrets missing from DIR
+//	                          (operator key, NATS passwords, a local CA, certificates)
 package main
 
 import (
@@ -38,8 +40,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return receive(ctx, args[1], stdout)
 	case len(args) == 3 && args[0] == "gazetteer" && args[1] == "load":
 		return loadGazetteer(ctx, args[2], stdout, stderr)
+	case len(args) == 3 && args[0] == "secrets" && args[1] == "init":
+		return initSecrets(args[2], stdout)
 	case len(args) > 0:
-		return fmt.Errorf("unknown arguments %q: run with none (configure with the environment), receive ADDR, or gazetteer load FILE", args)
+		return fmt.Errorf("unknown arguments %q: run with none (configure with the environment), receive ADDR, gazetteer load FILE, or secrets init DIR", args)
 	}
 	env := config.NewReader(os.LookupEnv)
 	cfg := allinone.ConfigFromEnv(env)
@@ -85,7 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "  %-13s %-24s %s\n", api.name, sys.URL(api.name), api.what)
 		}
 	}
-	fmt.Fprintf(stdout, "  %-13s %s\nOperator key: %s\nPress Ctrl-C to stop.\n", "nats", sys.NATSURL(), sys.OperatorKey)
+	fmt.Fprintf(stdout, "  %-13s %-24s TLS; a user a service, passwords and CA in %s\nOperator key: %s\nPress Ctrl-C to stop.\n",
+		"nats", sys.NATSURL(), sys.SecretsDir(), sys.OperatorKey)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "Stopping: finishing requests in flight, draining NATS...")
 	if err := sys.Stop(); err != nil {
