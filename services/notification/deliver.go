@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
@@ -80,7 +81,7 @@ func (s *Service) onDelivery(ctx context.Context, msg jetstream.Msg) error {
 			return s.deadLetter(ctx, &d, endpoint, refused.Reason+" for longer than the retry schedule", 0, false)
 		}
 		count("deferred")
-		return bus.Delay(errors.New(refused.Reason), refused.After)
+		return s.later(ctx, msg, &d, refused.After, "deferred", errors.New(refused.Reason))
 	}
 	start := time.Now()
 	err = s.send(ctx, sub, &d)
@@ -91,12 +92,12 @@ func (s *Service) onDelivery(ctx context.Context, msg jetstream.Msg) error {
 	}
 	s.metrics.sendTime.WithLabelValues(channel, outcome).Observe(time.Since(start).Seconds())
 	if err != nil {
-		return s.failed(ctx, &d, endpoint, err, count)
+		return s.failed(ctx, msg, &d, endpoint, err, count)
 	}
 	if err := s.record(ctx, &d, sub, endpoint); err != nil {
 		return err
 	}
-	if md, err := msg.Metadata(); err == nil && md.NumDelivered > 1 {
+	if triedBefore(msg) {
 		// A delivery tried before may have a failure count to forget; a
 		// first try has none, and a purge would be a write for nothing.
 		_ = s.states.Erase(ctx, d.GetId())
@@ -116,7 +117,7 @@ func (s *Service) tooOld(d *eventsv1.Delivery) bool {
 
 // failed counts a failure against the schedule and asks for the next try,
 // or makes the delivery a dead letter after the last.
-func (s *Service) failed(ctx context.Context, d *eventsv1.Delivery, endpoint string, sendErr error, count func(string)) error {
+func (s *Service) failed(ctx context.Context, msg jetstream.Msg, d *eventsv1.Delivery, endpoint string, sendErr error, count func(string)) error {
 	var st eventsv1.DeliveryState
 	rev, err := s.states.Get(ctx, d.GetId(), &st)
 	if err != nil && !errors.Is(err, bus.ErrNotFound) {
@@ -150,7 +151,59 @@ func (s *Service) failed(ctx context.Context, d *eventsv1.Delivery, endpoint str
 	s.log.WarnContext(ctx, "delivery failed; will retry", "delivery", d.GetId(), "endpoint", endpoint,
 		"failures", st.Failures, "retry_in", wait.Round(time.Second), "err", sendErr)
 	s.announceFailure(ctx, d, endpoint, sendErr.Error(), st.Failures, false)
-	return bus.Delay(sendErr, wait)
+	return s.later(ctx, msg, d, wait, "retry", sendErr)
+}
+
+// shortWait is the longest a delivery waits in hand, unacknowledged, for
+// its next try: a moment's wait for a busy endpoint costs the consumer one
+// of its slots for that moment. Anything longer waits in the stream.
+const shortWait = 2 * time.Second
+
+// later puts the delivery in msg back to be tried again after wait. A
+// short wait is a redelivery with a delay; a longer one (a retry on the
+// schedule, an open circuit) is a copy of the message scheduled in the
+// stream (Nats-Schedule) on a subject of its own, which the server puts
+// back on the delivery's subject when it is due, and msg is acknowledged.
+// A message waiting for redelivery counts against the consumer's
+// MaxAckPending the whole time, so a few hundred endpoints failing for
+// hours would hold every slot and stop delivery for everyone; a scheduled
+// message is held by no consumer, and any number can wait. The
+// delivery's later schedules roll up its earlier one, so at most one
+// waits per delivery. why names the kind of wait in the message id.
+func (s *Service) later(ctx context.Context, msg jetstream.Msg, d *eventsv1.Delivery, wait time.Duration, why string, cause error) error {
+	if wait <= shortWait {
+		return bus.Delay(cause, wait)
+	}
+	// The server fires on its own clock: the wait is carried over, not
+	// the moment on the service's clock (a test's, a skewed host's).
+	at := time.Now().Add(wait).UTC()
+	if _, err := s.pub.Publish(ctx, bus.Message{
+		Subject: retrySubject(d.GetId()), ID: fmt.Sprintf("%s.%s.%d", why, d.GetId(), at.UnixNano()), Data: msg.Data(),
+		Header: nats.Header{
+			jetstream.ScheduleHeader:       {"@at " + at.Format(time.RFC3339Nano)},
+			jetstream.ScheduleTargetHeader: {msg.Subject()},
+			jetstream.MsgRollup:            {jetstream.MsgRollupSubject},
+		},
+	}); err != nil {
+		// Not scheduled: the message itself comes again, after the
+		// consumer's own back-off.
+		return fmt.Errorf("schedule delivery %s after %v: %w", d.GetId(), cause, err)
+	}
+	return nil
+}
+
+// retrySubject is where a delivery waits for its next try; the stream
+// holds it there, outside the deliveries consumer's filter.
+func retrySubject(deliveryID string) string { return "delivery-retries." + deliveryID }
+
+// triedBefore reports whether msg is a delivery that came back for
+// another try: redelivered, or put back by its schedule.
+func triedBefore(msg jetstream.Msg) bool {
+	if msg.Headers().Get(jetstream.SchedulerHeader) != "" {
+		return true
+	}
+	md, err := msg.Metadata()
+	return err == nil && md.NumDelivered > 1
 }
 
 // deadLetter keeps the delivery for an operator and says so on ALERTS.

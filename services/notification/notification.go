@@ -299,7 +299,12 @@ func declare(ctx context.Context, js jetstream.JetStream, replicas int) error {
 	for _, sc := range []jetstream.StreamConfig{
 		{
 			Name: StreamDeliveries, Description: "alerts on their way, one message per delivery",
-			Subjects: []string{"deliveries.>"}, Retention: jetstream.WorkQueuePolicy, Duplicates: 10 * time.Minute,
+			Subjects: []string{"deliveries.>", retrySubject("*")}, Retention: jetstream.WorkQueuePolicy,
+			Duplicates: 10 * time.Minute,
+			// A delivery waiting for its next try waits under the server's
+			// message schedule on delivery-retries.<id>; a new schedule of
+			// one rolls up the one before.
+			AllowMsgSchedules: true, AllowRollup: true,
 		},
 		{
 			Name: StreamLive, Description: "candidates' live events, read as server-sent events",
@@ -375,6 +380,9 @@ func (s *Service) Start(ctx context.Context) error {
 		}, s.onMatch, 16},
 		{StreamDeliveries, jetstream.ConsumerConfig{
 			Durable: "notification-deliveries", Description: "notification: send deliveries on every channel",
+			// Not the deliveries waiting under a schedule for their next
+			// try: the server puts each back on deliveries.> when due.
+			FilterSubject: "deliveries.>",
 			// Longer than a send may take, so that a slow endpoint's
 			// delivery is not sent twice side by side.
 			AckWait: s.cfg.AckWait, MaxAckPending: 8 * s.cfg.Workers,
