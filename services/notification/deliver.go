@@ -171,7 +171,7 @@ const shortWait = 2 * time.Second
 // delivery's later schedules roll up its earlier one, so at most one
 // waits per delivery. why names the kind of wait in the message id.
 func (s *Service) later(ctx context.Context, msg jetstream.Msg, d *eventsv1.Delivery, wait time.Duration, why string, cause error) error {
-	if wait <= shortWait {
+	if wait <= shortWait && !nearMaxDeliver(msg) {
 		return bus.Delay(cause, wait)
 	}
 	// The server fires on its own clock: the wait is carried over, not
@@ -195,6 +195,15 @@ func (s *Service) later(ctx context.Context, msg jetstream.Msg, d *eventsv1.Deli
 // retrySubject is where a delivery waits for its next try; the stream
 // holds it there, outside the deliveries consumer's filter.
 func retrySubject(deliveryID string) string { return "delivery-retries." + deliveryID }
+
+// nearMaxDeliver reports whether msg has come so often that its consumer
+// would soon give it up: a delivery deferred again and again (an endpoint
+// busy for long) is then scheduled, as a fresh message, rather than
+// redelivered once more.
+func nearMaxDeliver(msg jetstream.Msg) bool {
+	md, err := msg.Metadata()
+	return err == nil && md.NumDelivered >= bus.MaxDeliver/2
+}
 
 // triedBefore reports whether msg is a delivery that came back for
 // another try: redelivered, or put back by its schedule.
