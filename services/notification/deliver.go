@@ -267,41 +267,22 @@ func (s *Service) announceFailure(ctx context.Context, d *eventsv1.Delivery, end
 // record writes that the delivery was sent, before it is acknowledged: a
 // redelivered message then finds the record and sends nothing. A digest
 // records each vacancy it told of too, and clears them from the queue.
+//
+// What the send leads to (the closing-soon reminders to schedule, the
+// delivered events on ALERTS) is published first and the record written
+// last: a publish that fails leaves no record, so the retry sends again
+// (with the same id, which receivers dedupe on) and publishes again (with
+// the same message ids, which the streams dedupe on) instead of taking
+// itself for a duplicate and losing the reminder.
 func (s *Service) record(ctx context.Context, d *eventsv1.Delivery, sub *eventsv1.Subscription, endpoint string) error {
 	now := s.now()
-	rec := func(key, vacancyID string, postedAt int64) error {
-		r := &eventsv1.AlertDelivered{
-			DeliveryId: d.GetId(), CandidateId: d.GetCandidateId(), VacancyId: vacancyID,
-			SubscriptionId: d.GetSubscriptionId(), Channel: d.GetChannel(), DeliveredAtUnixMs: now.UnixMilli(),
-			VacancyPostedAtUnixMs: postedAt, Kind: d.GetKind(), Endpoint: endpoint, Period: d.GetPeriod(),
-		}
-		if _, err := s.alerts.Create(ctx, key, "alert."+key, r); err != nil && !errors.Is(err, bus.ErrExists) {
-			return err
-		}
-		return nil
-	}
 	told := d.GetItems()
 	if d.GetKind() != eventsv1.DeliveryKind_DELIVERY_KIND_DIGEST {
 		told = []*eventsv1.MatchFound{d.GetMatch()}
 	}
-	if d.GetKind() == eventsv1.DeliveryKind_DELIVERY_KIND_DIGEST {
-		for _, m := range told {
-			v := m.GetVacancy()
-			if err := rec(alertKey(d.GetCandidateId(), v.GetId(), d.GetSubscriptionId()), v.GetId(), v.GetPostedAtUnixMs()); err != nil {
-				return err
-			}
-		}
-	}
-	v := d.GetMatch().GetVacancy()
-	if err := rec(recordKey(d), v.GetId(), v.GetPostedAtUnixMs()); err != nil {
-		return err
-	}
 	var msgs []bus.Message
 	for _, m := range told {
 		v := m.GetVacancy()
-		if d.GetKind() == eventsv1.DeliveryKind_DELIVERY_KIND_DIGEST {
-			_ = s.digests.Erase(ctx, digestKey(d.GetCandidateId(), d.GetSubscriptionId(), v.GetId()))
-		}
 		if r := s.reminderFor(d, sub, m); r != nil {
 			msgs = append(msgs, *r)
 		}
@@ -315,7 +296,38 @@ func (s *Service) record(ctx context.Context, d *eventsv1.Delivery, sub *eventsv
 			},
 		})
 	}
-	return s.pub.PublishAll(ctx, msgs)
+	if err := s.pub.PublishAll(ctx, msgs); err != nil {
+		return err
+	}
+	rec := func(key, vacancyID string, postedAt int64) error {
+		r := &eventsv1.AlertDelivered{
+			DeliveryId: d.GetId(), CandidateId: d.GetCandidateId(), VacancyId: vacancyID,
+			SubscriptionId: d.GetSubscriptionId(), Channel: d.GetChannel(), DeliveredAtUnixMs: now.UnixMilli(),
+			VacancyPostedAtUnixMs: postedAt, Kind: d.GetKind(), Endpoint: endpoint, Period: d.GetPeriod(),
+		}
+		if _, err := s.alerts.Create(ctx, key, "alert."+key, r); err != nil && !errors.Is(err, bus.ErrExists) {
+			return err
+		}
+		return nil
+	}
+	if d.GetKind() == eventsv1.DeliveryKind_DELIVERY_KIND_DIGEST {
+		for _, m := range told {
+			v := m.GetVacancy()
+			if err := rec(alertKey(d.GetCandidateId(), v.GetId(), d.GetSubscriptionId()), v.GetId(), v.GetPostedAtUnixMs()); err != nil {
+				return err
+			}
+		}
+	}
+	v := d.GetMatch().GetVacancy()
+	if err := rec(recordKey(d), v.GetId(), v.GetPostedAtUnixMs()); err != nil {
+		return err
+	}
+	if d.GetKind() == eventsv1.DeliveryKind_DELIVERY_KIND_DIGEST {
+		for _, m := range told {
+			_ = s.digests.Erase(ctx, digestKey(d.GetCandidateId(), d.GetSubscriptionId(), m.GetVacancy().GetId()))
+		}
+	}
+	return nil
 }
 
 // readSubscriptions reads a candidate's subscriptions. A replicated bucket
