@@ -32,8 +32,34 @@ func (p permanent) Unwrap() error { return p.error }
 func isPermanent(err error) bool {
 	var p permanent
 	var mp mail.PermanentError
-	return errors.As(err, &p) || errors.As(err, &mp) ||
+	return errors.As(err, &p) || errors.As(err, &mp) || errors.Is(err, errGone) ||
 		errors.Is(err, webhook.ErrForbiddenAddress) || errors.Is(err, webhook.ErrRedirect)
+}
+
+// disable pauses the subscription of d, whose receiver answered 410 Gone:
+// nothing more is sent to it until the candidate resumes it (or registers
+// a new URL). The delivery itself becomes a dead letter whose reason says
+// so, in the candidate's delivery log.
+func (s *Service) disable(ctx context.Context, d *eventsv1.Delivery) {
+	errGoneAlready := errors.New("no such subscription")
+	err := s.editSubscriptions(ctx, d.GetCandidateId(), func(list *eventsv1.Subscriptions) error {
+		for _, sub := range list.GetItems() {
+			if sub.GetId() == d.GetSubscriptionId() {
+				sub.Paused = true
+				sub.UpdatedAtUnixMs = s.now().UnixMilli()
+				return nil
+			}
+		}
+		return errGoneAlready
+	})
+	if errors.Is(err, errGoneAlready) {
+		return
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "pause a subscription whose endpoint is gone", "subscription", d.GetSubscriptionId(), "err", err)
+		return
+	}
+	s.log.InfoContext(ctx, "subscription paused: its endpoint answered 410 Gone", "subscription", d.GetSubscriptionId())
 }
 
 func kindName(k eventsv1.DeliveryKind) string {
@@ -126,6 +152,14 @@ func (s *Service) failed(ctx context.Context, msg jetstream.Msg, d *eventsv1.Del
 	st.DeliveryId, st.LastError, st.LastFailedAtUnixMs = d.GetId(), sendErr.Error(), s.now().UnixMilli()
 	st.Failures++
 	wait, more := schedule.Backoff(s.cfg.Retries, int(st.Failures))
+	var later retryLater
+	if errors.As(sendErr, &later) {
+		// The receiver said when (429 or 503 with Retry-After): no sooner.
+		wait = max(wait, later.after)
+	}
+	if errors.Is(sendErr, errGone) {
+		s.disable(ctx, d)
+	}
 	if isPermanent(sendErr) || !more || s.tooOld(d) {
 		count("dead")
 		if err := s.deadLetter(ctx, d, endpoint, sendErr.Error(), st.Failures, false); err != nil {

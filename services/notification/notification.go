@@ -256,8 +256,11 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	s := &Service{
 		cfg: cfg, log: deps.Log.With("service", Name), nc: deps.NC, js: js, pub: pub, now: deps.Now, london: london,
 		registry: deps.Metrics, metrics: newMetrics(deps.Metrics), beforeAck: deps.BeforeAck,
-		tracer:   telemetry.Tracer(deps.Tracer, Name),
-		client:   webhook.NewClient(webhook.ClientConfig{AllowPrivate: cfg.AllowPrivateWebhooks, Timeout: cfg.WebhookTimeout, Resolver: deps.Resolver}),
+		tracer: telemetry.Tracer(deps.Tracer, Name),
+		// Redirects are not followed (Standard Webhooks): a receiver that
+		// moved registers its new URL.
+		client: webhook.NewClient(webhook.ClientConfig{AllowPrivate: cfg.AllowPrivateWebhooks, Timeout: cfg.WebhookTimeout,
+			Resolver: deps.Resolver, MaxRedirects: -1}),
 		resolver: deps.Resolver,
 		mailer:   mailer, guard: endpoints.New(cfg.Endpoints, deps.Now), paused: map[string]bool{},
 	}
