@@ -146,6 +146,59 @@ type Consumption struct {
 	retMu      sync.Mutex
 	returning  []held
 	fetchEnded bool
+	// detached counts the messages whose handlers handed their work on
+	// (Detach) and that are not yet settled.
+	detached sync.WaitGroup
+}
+
+// ErrDetached is what a handler returns after Detach, to free its worker
+// while the work goes on elsewhere; the message is settled when the
+// finish function Detach gave is called.
+var ErrDetached = errors.New("handler detached")
+
+type detachKey struct{}
+
+// detacher is what Detach finds in a handler's context.
+type detacher struct {
+	c    *Consumption
+	m    held
+	md   *jetstream.MsgMetadata
+	opts ConsumeOptions
+	used bool
+}
+
+// Detach lets a handler hand the rest of its work on and free its worker:
+// it returns a context for that work (not cancelled when the handler
+// returns; bounded by HandleTimeout from now) and finish, which settles
+// the message with the work's outcome as a handler's return would. The
+// handler then returns ErrDetached. The message's acknowledgement window
+// is renewed until finish, and Stop waits for detached work as for
+// handlers. ok is false outside a handler of Consume.
+func Detach(ctx context.Context) (wctx context.Context, finish func(error), ok bool) {
+	d, _ := ctx.Value(detachKey{}).(*detacher)
+	if d == nil || d.used {
+		return nil, nil, false
+	}
+	d.used = true
+	d.c.detached.Add(1)
+	wctx, cancel := context.WithTimeout(d.c.base, d.opts.HandleTimeout)
+	wctx = trace.ContextWithSpanContext(wctx, trace.SpanContextFromContext(ctx))
+	if id := logging.RequestID(ctx); id != "" {
+		wctx = logging.WithRequestID(wctx, id)
+	}
+	var once sync.Once
+	return wctx, func(err error) {
+		once.Do(func() {
+			defer d.c.detached.Done()
+			defer cancel()
+			if err != nil && d.c.stopping.Load() && d.c.base.Err() != nil {
+				d.c.giveBack(d.m)
+				return
+			}
+			d.m.stopRenewing()
+			d.c.settle(wctx, d.m.msg, d.md, err, d.opts)
+		})
+	}, true
 }
 
 // held is a message in this process's hands, its acknowledgement window
@@ -306,7 +359,12 @@ func (c *Consumption) handle(m held, h Handler, opts ConsumeOptions) {
 			))
 		defer span.End()
 	}
+	ctx = context.WithValue(ctx, detachKey{}, &detacher{c: c, m: m, md: md, opts: opts})
 	err = safeHandle(ctx, h, msg)
+	if errors.Is(err, ErrDetached) {
+		// The work goes on; its finish settles the message.
+		return
+	}
 	if err != nil && c.stopping.Load() && c.base.Err() != nil {
 		// Stop gave up waiting and cancelled the handler: the message
 		// goes back at once, for a process that is running.
@@ -460,4 +518,5 @@ func (c *Consumption) closeWork() {
 		close(q)
 	}
 	c.wg.Wait()
+	c.detached.Wait()
 }

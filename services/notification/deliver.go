@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -100,8 +101,23 @@ func (s *Service) onDelivery(ctx context.Context, msg jetstream.Msg) error {
 		count("held")
 		return s.deadLetter(ctx, &d, endpoint, "endpoint paused by an operator", 0, true)
 	}
+	// A slow endpoint is sent to only with a place in the slow lane,
+	// whose small budget it shares with every other slow endpoint, and
+	// with a time-out that shortens while it stays slow.
+	slow, timeout := s.guard.Slow(endpoint, s.cfg.WebhookTimeout)
+	var leaveLane func()
+	if slow {
+		var ok bool
+		if leaveLane, ok = s.guard.TakeLane(); !ok {
+			count("deferred")
+			return s.later(ctx, msg, &d, slowLaneWait, "slow", errors.New("slow endpoint; the slow lane is full"))
+		}
+	}
 	release, refused := s.guard.Acquire(endpoint, endpointWait)
 	if refused != nil {
+		if leaveLane != nil {
+			leaveLane()
+		}
 		if s.tooOld(&d) {
 			count("dead")
 			return s.deadLetter(ctx, &d, endpoint, refused.Reason+" for longer than the retry schedule", 0, false)
@@ -109,28 +125,110 @@ func (s *Service) onDelivery(ctx context.Context, msg jetstream.Msg) error {
 		count("deferred")
 		return s.later(ctx, msg, &d, refused.After, "deferred", errors.New(refused.Reason))
 	}
+	a := &attempt{msg: msg, d: &d, sub: sub, endpoint: endpoint, timeout: timeout, release: release, count: count}
+	wctx, finish, detachable := bus.Detach(ctx)
+	if !detachable {
+		err := s.attempt(ctx, ctx, a)
+		if leaveLane != nil {
+			leaveLane()
+		}
+		return err
+	}
+	// The send goes on in a goroutine of its own, so that a worker waits
+	// for it only as long as SlowAfter: a send that takes longer moves to
+	// the slow lane and frees the worker for the healthy endpoints.
+	sendCtx, cancelSend := context.WithCancel(wctx)
+	result := make(chan error, 1)
+	go func() { result <- s.attempt(wctx, sendCtx, a) }()
+	handOn := func(leave func()) error {
+		go func() {
+			err := <-result
+			cancelSend()
+			leave()
+			finish(err)
+		}()
+		return bus.ErrDetached
+	}
+	if slow {
+		return handOn(leaveLane)
+	}
+	t := time.NewTimer(s.guard.SlowAfter())
+	defer t.Stop()
+	select {
+	case err := <-result:
+		cancelSend()
+		finish(err)
+		return bus.ErrDetached
+	case <-t.C:
+	}
+	if leave, ok := s.guard.TakeLane(); ok {
+		return handOn(leave)
+	}
+	// The slow lane is full: the send is cut off and put off, not counted
+	// as the endpoint's failure.
+	a.cutOff.Store(true)
+	cancelSend()
+	finish(<-result)
+	return bus.ErrDetached
+}
+
+// slowLaneWait is how long a delivery waits for another try when the slow
+// lane had no place for its endpoint.
+const slowLaneWait = 5 * time.Second
+
+// attempt is one try of a delivery, from the send on.
+type attempt struct {
+	msg      jetstream.Msg
+	d        *eventsv1.Delivery
+	sub      *eventsv1.Subscription
+	endpoint string
+	timeout  time.Duration
+	release  func(ok bool)
+	count    func(string)
+	// cutOff is set when the send was cancelled for being slow with the
+	// slow lane full.
+	cutOff atomic.Bool
+}
+
+// attempt sends a's delivery within sendCtx and its time-out, and records
+// the outcome within ctx: the alert as sent, or the failure against the
+// retry schedule.
+func (s *Service) attempt(ctx, sendCtx context.Context, a *attempt) error {
+	channel := jobs.Name(a.d.GetChannel())
 	start := time.Now()
-	err = s.send(ctx, sub, &d)
-	release(err == nil)
+	tctx, cancel := context.WithTimeout(sendCtx, a.timeout)
+	err := s.send(tctx, a.sub, a.d)
+	cancel()
+	took := time.Since(start)
+	cutOff := a.cutOff.Load()
+	if cutOff || errors.Is(tctx.Err(), context.DeadlineExceeded) {
+		took = max(took, s.guard.SlowAfter())
+	}
+	s.guard.Took(a.endpoint, took)
+	a.release(err == nil || cutOff)
 	outcome := "ok"
 	if err != nil {
 		outcome = "error"
 	}
-	s.metrics.sendTime.WithLabelValues(channel, outcome).Observe(time.Since(start).Seconds())
-	if err != nil {
-		return s.failed(ctx, msg, &d, endpoint, err, count)
+	s.metrics.sendTime.WithLabelValues(channel, outcome).Observe(took.Seconds())
+	if err != nil && cutOff {
+		a.count("deferred")
+		return s.later(ctx, a.msg, a.d, slowLaneWait, "slow", errors.New("slow endpoint; the slow lane is full"))
 	}
-	if err := s.record(ctx, &d, sub, endpoint); err != nil {
+	if err != nil {
+		return s.failed(ctx, a.msg, a.d, a.endpoint, err, a.count)
+	}
+	if err := s.record(ctx, a.d, a.sub, a.endpoint); err != nil {
 		return err
 	}
-	if triedBefore(msg) {
+	if triedBefore(a.msg) {
 		// A delivery tried before may have a failure count to forget; a
 		// first try has none, and a purge would be a write for nothing.
-		_ = s.states.Erase(ctx, d.GetId())
+		_ = s.states.Erase(ctx, a.d.GetId())
 	}
-	count("sent")
+	a.count("sent")
 	if s.beforeAck != nil {
-		s.beforeAck(d.GetId())
+		s.beforeAck(a.d.GetId())
 	}
 	return nil
 }

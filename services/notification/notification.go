@@ -169,6 +169,11 @@ func (c *Config) setDefaults() {
 	if c.AckWait == 0 {
 		c.AckWait = bus.AckWait
 	}
+	if c.Endpoints.SlowLane == 0 {
+		// A slow endpoint's send holds a place in the slow lane, not a
+		// worker: a quarter of the workers' number.
+		c.Endpoints.SlowLane = max(2, c.Workers/4)
+	}
 }
 
 // Deps are what the service is built on.
