@@ -109,6 +109,10 @@ func (s *Service) onDelivery(ctx context.Context, msg jetstream.Msg) error {
 	if slow {
 		var ok bool
 		if leaveLane, ok = s.guard.TakeLane(); !ok {
+			if s.tooOld(&d) {
+				count("dead")
+				return s.deadLetter(ctx, &d, endpoint, "slow endpoint; the slow lane full for longer than the retry schedule", 0, false)
+			}
 			count("deferred")
 			return s.later(ctx, msg, &d, slowLaneWait, "slow", errors.New("slow endpoint; the slow lane is full"))
 		}
@@ -152,7 +156,15 @@ func (s *Service) onDelivery(ctx context.Context, msg jetstream.Msg) error {
 	if slow {
 		return handOn(leaveLane)
 	}
-	t := time.NewTimer(s.guard.SlowAfter())
+	// With the slow lane full a slow send could only be cut off, so the
+	// worker waits a quarter as long to find out: a storm of new slow
+	// endpoints then costs the workers little, and a quick endpoint
+	// answers well within it.
+	wait := s.guard.SlowAfter()
+	if s.guard.LaneFull() {
+		wait /= 4
+	}
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case err := <-result:
@@ -202,6 +214,7 @@ func (s *Service) attempt(ctx, sendCtx context.Context, a *attempt) error {
 	took := time.Since(start)
 	cutOff := a.cutOff.Load()
 	if cutOff || errors.Is(tctx.Err(), context.DeadlineExceeded) {
+		// Cut off or timed out: slow, however long it was let run.
 		took = max(took, s.guard.SlowAfter())
 	}
 	s.guard.Took(a.endpoint, took)
@@ -212,6 +225,10 @@ func (s *Service) attempt(ctx, sendCtx context.Context, a *attempt) error {
 	}
 	s.metrics.sendTime.WithLabelValues(channel, outcome).Observe(took.Seconds())
 	if err != nil && cutOff {
+		if s.tooOld(a.d) {
+			a.count("dead")
+			return s.deadLetter(ctx, a.d, a.endpoint, "slow endpoint; the slow lane full for longer than the retry schedule", 0, false)
+		}
 		a.count("deferred")
 		return s.later(ctx, a.msg, a.d, slowLaneWait, "slow", errors.New("slow endpoint; the slow lane is full"))
 	}

@@ -104,6 +104,9 @@ func (g *Guard) Slow(endpoint string, timeout time.Duration) (bool, time.Duratio
 	return true, max(timeout>>min(s.slow, 16), g.cfg.MinTimeout)
 }
 
+// LaneFull reports whether the slow lane has no place free.
+func (g *Guard) LaneFull() bool { return len(g.lane) == cap(g.lane) }
+
 // TakeLane takes a place in the slow lane, if one is free, and returns
 // the function that gives it back.
 func (g *Guard) TakeLane() (release func(), ok bool) {
