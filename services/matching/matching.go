@@ -276,8 +276,8 @@ func (s *Service) Start(ctx context.Context) error {
 	// Changes of different vacancies (or candidates) are handled side by
 	// side; the changes of one, in order, by one worker.
 	// A change a replica held when it died (or lost its NATS node) comes
-	// back to the consumer after AckWait, half a minute; a handler has
-	// less than that, so one still at work is not handed to another.
+	// back to the consumer after bus.AckWait; a handler still at work
+	// renews the window, so it is not handed to another meanwhile.
 	opts := bus.ConsumeOptions{Tracer: s.tracer, Metrics: bus.NewConsumerMetrics(s.registry), Workers: s.cfg.Workers, Key: bus.BySubject,
 		HandleTimeout: 20 * time.Second}
 	for i, h := range []bus.Handler{s.onVacancy, s.onCandidate} {
@@ -301,8 +301,9 @@ func (s *Service) consumers(ctx context.Context) ([]jetstream.Consumer, error) {
 		FilterSubject: bus.KVSubjects(bus.BucketVacancies),
 		DeliverPolicy: jetstream.DeliverLastPerSubjectPolicy,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       30 * time.Second,
+		AckWait:       bus.AckWait,
 		MaxAckPending: 256,
+		MaxDeliver:    bus.MaxDeliver,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("matching: consumer of vacancies: %w", err)
@@ -313,8 +314,9 @@ func (s *Service) consumers(ctx context.Context) ([]jetstream.Consumer, error) {
 		FilterSubjects: s.cfg.Partitions.Subjects("$KV." + bus.BucketCandidates + "."),
 		DeliverPolicy:  jetstream.DeliverLastPerSubjectPolicy,
 		AckPolicy:      jetstream.AckExplicitPolicy,
-		AckWait:        30 * time.Second,
+		AckWait:        bus.AckWait,
 		MaxAckPending:  256,
+		MaxDeliver:     bus.MaxDeliver,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("matching: consumer of candidates: %w", err)
@@ -369,10 +371,7 @@ func (s *Service) mendCache(ctx context.Context) {
 // Stop stops consuming, finishing the changes in hand, and deregisters.
 func (s *Service) Stop(ctx context.Context) error {
 	s.ready.Store(false)
-	var errs []error
-	for _, c := range s.consum {
-		errs = append(errs, c.Stop(ctx))
-	}
+	errs := []error{bus.StopAll(ctx, s.consum...)}
 	s.consum = nil
 	if s.stop != nil {
 		s.stop()

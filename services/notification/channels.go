@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -147,10 +148,53 @@ func (s *Service) post(ctx context.Context, sub *eventsv1.Subscription, d *event
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("webhook answered %s", resp.Status)
+	switch {
+	case resp.StatusCode/100 == 2:
+		return nil
+	case resp.StatusCode == http.StatusGone:
+		return errGone
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable:
+		err := fmt.Errorf("webhook answered %s", resp.Status)
+		if d, ok := retryAfter(resp.Header.Get("Retry-After"), s.now()); ok {
+			return retryLater{err, min(d, MaxRetryAfter)}
+		}
+		return err
 	}
-	return nil
+	return fmt.Errorf("webhook answered %s", resp.Status)
+}
+
+// MaxRetryAfter caps the wait a receiver asks for with Retry-After.
+const MaxRetryAfter = time.Hour
+
+// errGone is a receiver's 410 Gone: under the Standard Webhooks contract
+// the endpoint is gone for good and its subscription is disabled.
+var errGone = errors.New("webhook answered 410 Gone: the endpoint is gone; subscription paused")
+
+// retryLater is a failure whose receiver said when to try again (429 or
+// 503 with Retry-After).
+type retryLater struct {
+	error
+	after time.Duration
+}
+
+func (r retryLater) Unwrap() error { return r.error }
+
+// retryAfter reads a Retry-After header: whole seconds or an HTTP date.
+func retryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 {
+			return 0, false
+		}
+		return time.Duration(min(n, int64(MaxRetryAfter/time.Second))) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
 }
 
 // publishLive puts the event on the candidate's live stream, where the

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
@@ -31,8 +33,34 @@ func (p permanent) Unwrap() error { return p.error }
 func isPermanent(err error) bool {
 	var p permanent
 	var mp mail.PermanentError
-	return errors.As(err, &p) || errors.As(err, &mp) ||
+	return errors.As(err, &p) || errors.As(err, &mp) || errors.Is(err, errGone) ||
 		errors.Is(err, webhook.ErrForbiddenAddress) || errors.Is(err, webhook.ErrRedirect)
+}
+
+// disable pauses the subscription of d, whose receiver answered 410 Gone:
+// nothing more is sent to it until the candidate resumes it (or registers
+// a new URL). The delivery itself becomes a dead letter whose reason says
+// so, in the candidate's delivery log.
+func (s *Service) disable(ctx context.Context, d *eventsv1.Delivery) {
+	errGoneAlready := errors.New("no such subscription")
+	err := s.editSubscriptions(ctx, d.GetCandidateId(), func(list *eventsv1.Subscriptions) error {
+		for _, sub := range list.GetItems() {
+			if sub.GetId() == d.GetSubscriptionId() {
+				sub.Paused = true
+				sub.UpdatedAtUnixMs = s.now().UnixMilli()
+				return nil
+			}
+		}
+		return errGoneAlready
+	})
+	if errors.Is(err, errGoneAlready) {
+		return
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "pause a subscription whose endpoint is gone", "subscription", d.GetSubscriptionId(), "err", err)
+		return
+	}
+	s.log.InfoContext(ctx, "subscription paused: its endpoint answered 410 Gone", "subscription", d.GetSubscriptionId())
 }
 
 func kindName(k eventsv1.DeliveryKind) string {
@@ -73,37 +101,151 @@ func (s *Service) onDelivery(ctx context.Context, msg jetstream.Msg) error {
 		count("held")
 		return s.deadLetter(ctx, &d, endpoint, "endpoint paused by an operator", 0, true)
 	}
+	// A slow endpoint is sent to only with a place in the slow lane,
+	// whose small budget it shares with every other slow endpoint, and
+	// with a time-out that shortens while it stays slow.
+	slow, timeout := s.guard.Slow(endpoint, s.cfg.WebhookTimeout)
+	var leaveLane func()
+	if slow {
+		var ok bool
+		if leaveLane, ok = s.guard.TakeLane(); !ok {
+			if s.tooOld(&d) {
+				count("dead")
+				return s.deadLetter(ctx, &d, endpoint, "slow endpoint; the slow lane full for longer than the retry schedule", 0, false)
+			}
+			count("deferred")
+			return s.later(ctx, msg, &d, slowLaneWait, "slow", errors.New("slow endpoint; the slow lane is full"))
+		}
+	}
 	release, refused := s.guard.Acquire(endpoint, endpointWait)
 	if refused != nil {
+		if leaveLane != nil {
+			leaveLane()
+		}
 		if s.tooOld(&d) {
 			count("dead")
 			return s.deadLetter(ctx, &d, endpoint, refused.Reason+" for longer than the retry schedule", 0, false)
 		}
 		count("deferred")
-		return bus.Delay(errors.New(refused.Reason), refused.After)
+		return s.later(ctx, msg, &d, refused.After, "deferred", errors.New(refused.Reason))
 	}
+	a := &attempt{msg: msg, d: &d, sub: sub, endpoint: endpoint, timeout: timeout, release: release, count: count}
+	wctx, finish, detachable := bus.Detach(ctx)
+	if !detachable {
+		err := s.attempt(ctx, ctx, a)
+		if leaveLane != nil {
+			leaveLane()
+		}
+		return err
+	}
+	// The send goes on in a goroutine of its own, so that a worker waits
+	// for it only as long as SlowAfter: a send that takes longer moves to
+	// the slow lane and frees the worker for the healthy endpoints.
+	sendCtx, cancelSend := context.WithCancel(wctx)
+	result := make(chan error, 1)
+	go func() { result <- s.attempt(wctx, sendCtx, a) }()
+	handOn := func(leave func()) error {
+		go func() {
+			err := <-result
+			cancelSend()
+			leave()
+			finish(err)
+		}()
+		return bus.ErrDetached
+	}
+	if slow {
+		return handOn(leaveLane)
+	}
+	// With the slow lane full a slow send could only be cut off, so the
+	// worker waits a quarter as long to find out: a storm of new slow
+	// endpoints then costs the workers little, and a quick endpoint
+	// answers well within it.
+	wait := s.guard.SlowAfter()
+	if s.guard.LaneFull() {
+		wait /= 4
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case err := <-result:
+		cancelSend()
+		finish(err)
+		return bus.ErrDetached
+	case <-t.C:
+	}
+	if leave, ok := s.guard.TakeLane(); ok {
+		return handOn(leave)
+	}
+	// The slow lane is full: the send is cut off and put off, not counted
+	// as the endpoint's failure.
+	a.cutOff.Store(true)
+	cancelSend()
+	finish(<-result)
+	return bus.ErrDetached
+}
+
+// slowLaneWait is how long a delivery waits for another try when the slow
+// lane had no place for its endpoint.
+const slowLaneWait = 5 * time.Second
+
+// attempt is one try of a delivery, from the send on.
+type attempt struct {
+	msg      jetstream.Msg
+	d        *eventsv1.Delivery
+	sub      *eventsv1.Subscription
+	endpoint string
+	timeout  time.Duration
+	release  func(ok bool)
+	count    func(string)
+	// cutOff is set when the send was cancelled for being slow with the
+	// slow lane full.
+	cutOff atomic.Bool
+}
+
+// attempt sends a's delivery within sendCtx and its time-out, and records
+// the outcome within ctx: the alert as sent, or the failure against the
+// retry schedule.
+func (s *Service) attempt(ctx, sendCtx context.Context, a *attempt) error {
+	channel := jobs.Name(a.d.GetChannel())
 	start := time.Now()
-	err = s.send(ctx, sub, &d)
-	release(err == nil)
+	tctx, cancel := context.WithTimeout(sendCtx, a.timeout)
+	err := s.send(tctx, a.sub, a.d)
+	cancel()
+	took := time.Since(start)
+	cutOff := a.cutOff.Load()
+	if cutOff || errors.Is(tctx.Err(), context.DeadlineExceeded) {
+		// Cut off or timed out: slow, however long it was let run.
+		took = max(took, s.guard.SlowAfter())
+	}
+	s.guard.Took(a.endpoint, took)
+	a.release(err == nil || cutOff)
 	outcome := "ok"
 	if err != nil {
 		outcome = "error"
 	}
-	s.metrics.sendTime.WithLabelValues(channel, outcome).Observe(time.Since(start).Seconds())
-	if err != nil {
-		return s.failed(ctx, &d, endpoint, err, count)
+	s.metrics.sendTime.WithLabelValues(channel, outcome).Observe(took.Seconds())
+	if err != nil && cutOff {
+		if s.tooOld(a.d) {
+			a.count("dead")
+			return s.deadLetter(ctx, a.d, a.endpoint, "slow endpoint; the slow lane full for longer than the retry schedule", 0, false)
+		}
+		a.count("deferred")
+		return s.later(ctx, a.msg, a.d, slowLaneWait, "slow", errors.New("slow endpoint; the slow lane is full"))
 	}
-	if err := s.record(ctx, &d, sub, endpoint); err != nil {
+	if err != nil {
+		return s.failed(ctx, a.msg, a.d, a.endpoint, err, a.count)
+	}
+	if err := s.record(ctx, a.d, a.sub, a.endpoint); err != nil {
 		return err
 	}
-	if md, err := msg.Metadata(); err == nil && md.NumDelivered > 1 {
+	if triedBefore(a.msg) {
 		// A delivery tried before may have a failure count to forget; a
 		// first try has none, and a purge would be a write for nothing.
-		_ = s.states.Erase(ctx, d.GetId())
+		_ = s.states.Erase(ctx, a.d.GetId())
 	}
-	count("sent")
+	a.count("sent")
 	if s.beforeAck != nil {
-		s.beforeAck(d.GetId())
+		s.beforeAck(a.d.GetId())
 	}
 	return nil
 }
@@ -116,7 +258,7 @@ func (s *Service) tooOld(d *eventsv1.Delivery) bool {
 
 // failed counts a failure against the schedule and asks for the next try,
 // or makes the delivery a dead letter after the last.
-func (s *Service) failed(ctx context.Context, d *eventsv1.Delivery, endpoint string, sendErr error, count func(string)) error {
+func (s *Service) failed(ctx context.Context, msg jetstream.Msg, d *eventsv1.Delivery, endpoint string, sendErr error, count func(string)) error {
 	var st eventsv1.DeliveryState
 	rev, err := s.states.Get(ctx, d.GetId(), &st)
 	if err != nil && !errors.Is(err, bus.ErrNotFound) {
@@ -125,6 +267,14 @@ func (s *Service) failed(ctx context.Context, d *eventsv1.Delivery, endpoint str
 	st.DeliveryId, st.LastError, st.LastFailedAtUnixMs = d.GetId(), sendErr.Error(), s.now().UnixMilli()
 	st.Failures++
 	wait, more := schedule.Backoff(s.cfg.Retries, int(st.Failures))
+	var later retryLater
+	if errors.As(sendErr, &later) {
+		// The receiver said when (429 or 503 with Retry-After): no sooner.
+		wait = max(wait, later.after)
+	}
+	if errors.Is(sendErr, errGone) {
+		s.disable(ctx, d)
+	}
 	if isPermanent(sendErr) || !more || s.tooOld(d) {
 		count("dead")
 		if err := s.deadLetter(ctx, d, endpoint, sendErr.Error(), st.Failures, false); err != nil {
@@ -150,7 +300,68 @@ func (s *Service) failed(ctx context.Context, d *eventsv1.Delivery, endpoint str
 	s.log.WarnContext(ctx, "delivery failed; will retry", "delivery", d.GetId(), "endpoint", endpoint,
 		"failures", st.Failures, "retry_in", wait.Round(time.Second), "err", sendErr)
 	s.announceFailure(ctx, d, endpoint, sendErr.Error(), st.Failures, false)
-	return bus.Delay(sendErr, wait)
+	return s.later(ctx, msg, d, wait, "retry", sendErr)
+}
+
+// shortWait is the longest a delivery waits in hand, unacknowledged, for
+// its next try: a moment's wait for a busy endpoint costs the consumer one
+// of its slots for that moment. Anything longer waits in the stream.
+const shortWait = 2 * time.Second
+
+// later puts the delivery in msg back to be tried again after wait. A
+// short wait is a redelivery with a delay; a longer one (a retry on the
+// schedule, an open circuit) is a copy of the message scheduled in the
+// stream (Nats-Schedule) on a subject of its own, which the server puts
+// back on the delivery's subject when it is due, and msg is acknowledged.
+// A message waiting for redelivery counts against the consumer's
+// MaxAckPending the whole time, so a few hundred endpoints failing for
+// hours would hold every slot and stop delivery for everyone; a scheduled
+// message is held by no consumer, and any number can wait. The
+// delivery's later schedules roll up its earlier one, so at most one
+// waits per delivery. why names the kind of wait in the message id.
+func (s *Service) later(ctx context.Context, msg jetstream.Msg, d *eventsv1.Delivery, wait time.Duration, why string, cause error) error {
+	if wait <= shortWait && !nearMaxDeliver(msg) {
+		return bus.Delay(cause, wait)
+	}
+	// The server fires on its own clock: the wait is carried over, not
+	// the moment on the service's clock (a test's, a skewed host's).
+	at := time.Now().Add(wait).UTC()
+	if _, err := s.pub.Publish(ctx, bus.Message{
+		Subject: retrySubject(d.GetId()), ID: fmt.Sprintf("%s.%s.%d", why, d.GetId(), at.UnixNano()), Data: msg.Data(),
+		Header: nats.Header{
+			jetstream.ScheduleHeader:       {"@at " + at.Format(time.RFC3339Nano)},
+			jetstream.ScheduleTargetHeader: {msg.Subject()},
+			jetstream.MsgRollup:            {jetstream.MsgRollupSubject},
+		},
+	}); err != nil {
+		// Not scheduled: the message itself comes again, after the
+		// consumer's own back-off.
+		return fmt.Errorf("schedule delivery %s after %v: %w", d.GetId(), cause, err)
+	}
+	return nil
+}
+
+// retrySubject is where a delivery waits for its next try; the stream
+// holds it there, outside the deliveries consumer's filter.
+func retrySubject(deliveryID string) string { return "delivery-retries." + deliveryID }
+
+// nearMaxDeliver reports whether msg has come so often that its consumer
+// would soon give it up: a delivery deferred again and again (an endpoint
+// busy for long) is then scheduled, as a fresh message, rather than
+// redelivered once more.
+func nearMaxDeliver(msg jetstream.Msg) bool {
+	md, err := msg.Metadata()
+	return err == nil && md.NumDelivered >= bus.MaxDeliver/2
+}
+
+// triedBefore reports whether msg is a delivery that came back for
+// another try: redelivered, or put back by its schedule.
+func triedBefore(msg jetstream.Msg) bool {
+	if msg.Headers().Get(jetstream.SchedulerHeader) != "" {
+		return true
+	}
+	md, err := msg.Metadata()
+	return err == nil && md.NumDelivered > 1
 }
 
 // deadLetter keeps the delivery for an operator and says so on ALERTS.
@@ -205,41 +416,22 @@ func (s *Service) announceFailure(ctx context.Context, d *eventsv1.Delivery, end
 // record writes that the delivery was sent, before it is acknowledged: a
 // redelivered message then finds the record and sends nothing. A digest
 // records each vacancy it told of too, and clears them from the queue.
+//
+// What the send leads to (the closing-soon reminders to schedule, the
+// delivered events on ALERTS) is published first and the record written
+// last: a publish that fails leaves no record, so the retry sends again
+// (with the same id, which receivers dedupe on) and publishes again (with
+// the same message ids, which the streams dedupe on) instead of taking
+// itself for a duplicate and losing the reminder.
 func (s *Service) record(ctx context.Context, d *eventsv1.Delivery, sub *eventsv1.Subscription, endpoint string) error {
 	now := s.now()
-	rec := func(key, vacancyID string, postedAt int64) error {
-		r := &eventsv1.AlertDelivered{
-			DeliveryId: d.GetId(), CandidateId: d.GetCandidateId(), VacancyId: vacancyID,
-			SubscriptionId: d.GetSubscriptionId(), Channel: d.GetChannel(), DeliveredAtUnixMs: now.UnixMilli(),
-			VacancyPostedAtUnixMs: postedAt, Kind: d.GetKind(), Endpoint: endpoint, Period: d.GetPeriod(),
-		}
-		if _, err := s.alerts.Create(ctx, key, "alert."+key, r); err != nil && !errors.Is(err, bus.ErrExists) {
-			return err
-		}
-		return nil
-	}
 	told := d.GetItems()
 	if d.GetKind() != eventsv1.DeliveryKind_DELIVERY_KIND_DIGEST {
 		told = []*eventsv1.MatchFound{d.GetMatch()}
 	}
-	if d.GetKind() == eventsv1.DeliveryKind_DELIVERY_KIND_DIGEST {
-		for _, m := range told {
-			v := m.GetVacancy()
-			if err := rec(alertKey(d.GetCandidateId(), v.GetId(), d.GetSubscriptionId()), v.GetId(), v.GetPostedAtUnixMs()); err != nil {
-				return err
-			}
-		}
-	}
-	v := d.GetMatch().GetVacancy()
-	if err := rec(recordKey(d), v.GetId(), v.GetPostedAtUnixMs()); err != nil {
-		return err
-	}
 	var msgs []bus.Message
 	for _, m := range told {
 		v := m.GetVacancy()
-		if d.GetKind() == eventsv1.DeliveryKind_DELIVERY_KIND_DIGEST {
-			_ = s.digests.Erase(ctx, digestKey(d.GetCandidateId(), d.GetSubscriptionId(), v.GetId()))
-		}
 		if r := s.reminderFor(d, sub, m); r != nil {
 			msgs = append(msgs, *r)
 		}
@@ -253,7 +445,38 @@ func (s *Service) record(ctx context.Context, d *eventsv1.Delivery, sub *eventsv
 			},
 		})
 	}
-	return s.pub.PublishAll(ctx, msgs)
+	if err := s.pub.PublishAll(ctx, msgs); err != nil {
+		return err
+	}
+	rec := func(key, vacancyID string, postedAt int64) error {
+		r := &eventsv1.AlertDelivered{
+			DeliveryId: d.GetId(), CandidateId: d.GetCandidateId(), VacancyId: vacancyID,
+			SubscriptionId: d.GetSubscriptionId(), Channel: d.GetChannel(), DeliveredAtUnixMs: now.UnixMilli(),
+			VacancyPostedAtUnixMs: postedAt, Kind: d.GetKind(), Endpoint: endpoint, Period: d.GetPeriod(),
+		}
+		if _, err := s.alerts.Create(ctx, key, "alert."+key, r); err != nil && !errors.Is(err, bus.ErrExists) {
+			return err
+		}
+		return nil
+	}
+	if d.GetKind() == eventsv1.DeliveryKind_DELIVERY_KIND_DIGEST {
+		for _, m := range told {
+			v := m.GetVacancy()
+			if err := rec(alertKey(d.GetCandidateId(), v.GetId(), d.GetSubscriptionId()), v.GetId(), v.GetPostedAtUnixMs()); err != nil {
+				return err
+			}
+		}
+	}
+	v := d.GetMatch().GetVacancy()
+	if err := rec(recordKey(d), v.GetId(), v.GetPostedAtUnixMs()); err != nil {
+		return err
+	}
+	if d.GetKind() == eventsv1.DeliveryKind_DELIVERY_KIND_DIGEST {
+		for _, m := range told {
+			_ = s.digests.Erase(ctx, digestKey(d.GetCandidateId(), d.GetSubscriptionId(), m.GetVacancy().GetId()))
+		}
+	}
+	return nil
 }
 
 // readSubscriptions reads a candidate's subscriptions. A replicated bucket

@@ -160,6 +160,9 @@ func TestHostileSubscriptionCredentials(t *testing.T) {
 	token = h.rotate(cid, "ada@example.org")
 	gone, goneToken := h.candidate("gone@example.org")
 	h.erase(gone)
+	// The service forgets the erased candidate in the background, with
+	// writes of its own: they are done before any request is counted.
+	h.erasuresSettled()
 
 	secret := strings.Repeat("s", 43)
 	routes := []struct {
@@ -412,4 +415,26 @@ func TestWebhookRefusedAtConnect(t *testing.T) {
 	if strings.Contains(string(data), "delivered") {
 		t.Fatalf("the refused alert is logged as delivered: %s", data)
 	}
+}
+
+// erasuresSettled waits until the service has handled every change of the
+// candidates bucket.
+func (h *harness) erasuresSettled() {
+	h.t.Helper()
+	testwait.Until(h.t, 10*time.Second, "the erasures handled", func() bool {
+		st, err := h.js.Stream(h.t.Context(), bus.KVStream(bus.BucketCandidates))
+		if err != nil {
+			return false
+		}
+		sinfo, err := st.Info(h.t.Context())
+		if err != nil {
+			return false
+		}
+		cons, err := st.Consumer(h.t.Context(), "notification-erasures")
+		if err != nil {
+			return false
+		}
+		info, err := cons.Info(h.t.Context())
+		return err == nil && info.NumPending == 0 && info.NumAckPending == 0 && info.Delivered.Stream >= sinfo.State.LastSeq
+	})
 }

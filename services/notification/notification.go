@@ -118,8 +118,9 @@ type Config struct {
 	// closing date brought forward is seen: each waiting reminder is looked
 	// at this often. Default: 6h.
 	ReminderPoll time.Duration
-	// AckWait is how long a delivery may be in hand before JetStream gives
-	// it to another worker. Default: WebhookTimeout + 30s.
+	// AckWait is how long a delivery held by a process that has gone waits
+	// before another may take it; a process still sending renews it.
+	// Default: bus.AckWait.
 	AckWait time.Duration
 }
 
@@ -166,7 +167,12 @@ func (c *Config) setDefaults() {
 		c.ReminderPoll = 6 * time.Hour
 	}
 	if c.AckWait == 0 {
-		c.AckWait = c.WebhookTimeout + 30*time.Second
+		c.AckWait = bus.AckWait
+	}
+	if c.Endpoints.SlowLane == 0 {
+		// A slow endpoint's send holds a place in the slow lane, not a
+		// worker: a quarter of the workers' number.
+		c.Endpoints.SlowLane = max(2, c.Workers/4)
 	}
 }
 
@@ -255,8 +261,11 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 	s := &Service{
 		cfg: cfg, log: deps.Log.With("service", Name), nc: deps.NC, js: js, pub: pub, now: deps.Now, london: london,
 		registry: deps.Metrics, metrics: newMetrics(deps.Metrics), beforeAck: deps.BeforeAck,
-		tracer:   telemetry.Tracer(deps.Tracer, Name),
-		client:   webhook.NewClient(webhook.ClientConfig{AllowPrivate: cfg.AllowPrivateWebhooks, Timeout: cfg.WebhookTimeout, Resolver: deps.Resolver}),
+		tracer: telemetry.Tracer(deps.Tracer, Name),
+		// Redirects are not followed (Standard Webhooks): a receiver that
+		// moved registers its new URL.
+		client: webhook.NewClient(webhook.ClientConfig{AllowPrivate: cfg.AllowPrivateWebhooks, Timeout: cfg.WebhookTimeout,
+			Resolver: deps.Resolver, MaxRedirects: -1}),
 		resolver: deps.Resolver,
 		mailer:   mailer, guard: endpoints.New(cfg.Endpoints, deps.Now), paused: map[string]bool{},
 	}
@@ -299,7 +308,12 @@ func declare(ctx context.Context, js jetstream.JetStream, replicas int) error {
 	for _, sc := range []jetstream.StreamConfig{
 		{
 			Name: StreamDeliveries, Description: "alerts on their way, one message per delivery",
-			Subjects: []string{"deliveries.>"}, Retention: jetstream.WorkQueuePolicy, Duplicates: 10 * time.Minute,
+			Subjects: []string{"deliveries.>", retrySubject("*")}, Retention: jetstream.WorkQueuePolicy,
+			Duplicates: 10 * time.Minute,
+			// A delivery waiting for its next try waits under the server's
+			// message schedule on delivery-retries.<id>; a new schedule of
+			// one rolls up the one before.
+			AllowMsgSchedules: true, AllowRollup: true,
 		},
 		{
 			Name: StreamLive, Description: "candidates' live events, read as server-sent events",
@@ -370,28 +384,31 @@ func (s *Service) Start(ctx context.Context) error {
 		{bus.StreamMatches, jetstream.ConsumerConfig{
 			Durable: "notification-matches", Description: "notification: fan a match out into deliveries",
 			// A fan-out takes milliseconds; what a replica that died held
-			// comes back to another in half a minute.
-			AckWait: 30 * time.Second, MaxAckPending: 1024,
+			// comes back to another after bus.AckWait.
+			AckWait: bus.AckWait, MaxAckPending: 1024,
 		}, s.onMatch, 16},
 		{StreamDeliveries, jetstream.ConsumerConfig{
 			Durable: "notification-deliveries", Description: "notification: send deliveries on every channel",
-			// Longer than a send may take, so that a slow endpoint's
-			// delivery is not sent twice side by side.
+			// Not the deliveries waiting under a schedule for their next
+			// try: the server puts each back on deliveries.> when due.
+			FilterSubject: "deliveries.>",
+			// A send at work renews the window (bus.Consume), so a slow
+			// endpoint's delivery is not sent twice side by side.
 			AckWait: s.cfg.AckWait, MaxAckPending: 8 * s.cfg.Workers,
 		}, s.onDelivery, s.cfg.Workers},
 		{StreamReminders, jetstream.ConsumerConfig{
 			Durable: "notification-reminders", Description: "notification: closing-soon reminders when due",
-			FilterSubject: reminderDueSubject("*"), AckWait: time.Minute, MaxAckPending: 256,
+			FilterSubject: reminderDueSubject("*"), AckWait: bus.AckWait, MaxAckPending: 256,
 		}, s.onReminder, 2},
 		{bus.KVStream(bus.BucketCandidates), jetstream.ConsumerConfig{
 			Durable: "notification-erasures", Description: "notification: forget erased candidates",
 			FilterSubject: bus.KVSubjects(bus.BucketCandidates), DeliverPolicy: jetstream.DeliverNewPolicy,
-			AckWait: time.Minute, MaxAckPending: 256,
+			AckWait: bus.AckWait, MaxAckPending: 256,
 		}, s.onCandidate, 2},
 	}
 	for _, c := range consumers {
 		c.cfg.AckPolicy = jetstream.AckExplicitPolicy
-		c.cfg.MaxDeliver = -1
+		c.cfg.MaxDeliver = bus.MaxDeliver
 		cons, err := bus.EnsureConsumer(ctx, s.js, c.stream, c.cfg)
 		if err != nil {
 			return errors.Join(fmt.Errorf("notification: consumer %s: %w", c.cfg.Durable, err), s.Stop(ctx))
@@ -420,10 +437,7 @@ func (s *Service) Stop(ctx context.Context) error {
 		s.stop()
 		s.loops.Wait()
 	}
-	var errs []error
-	for _, c := range s.consum {
-		errs = append(errs, c.Stop(ctx))
-	}
+	errs := []error{bus.StopAll(ctx, s.consum...)}
 	s.consum = nil
 	if s.watcher != nil {
 		errs = append(errs, s.watcher.Stop())

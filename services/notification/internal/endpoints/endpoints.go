@@ -23,6 +23,17 @@ type Config struct {
 	Cooldown time.Duration
 	// MaxCooldown caps the doubling cool-down. Default: 10m.
 	MaxCooldown time.Duration
+	// SlowAfter is how long a send may take before its endpoint counts
+	// as slow. Default: 2s.
+	SlowAfter time.Duration
+	// SlowLane bounds the sends to slow endpoints in flight at once,
+	// across every slow endpoint: the small budget of the slow lane, out
+	// of the workers' way. Default: 4.
+	SlowLane int
+	// MinTimeout is the shortest a slow endpoint's time-out becomes: it
+	// halves with each slow send in a row, from the time-out given.
+	// Default: 1s.
+	MinTimeout time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -38,14 +49,24 @@ func (c *Config) setDefaults() {
 	if c.MaxCooldown <= 0 {
 		c.MaxCooldown = 10 * time.Minute
 	}
+	if c.SlowAfter <= 0 {
+		c.SlowAfter = 2 * time.Second
+	}
+	if c.SlowLane <= 0 {
+		c.SlowLane = 4
+	}
+	if c.MinTimeout <= 0 {
+		c.MinTimeout = time.Second
+	}
 }
 
 // Guard tracks every endpoint.
 type Guard struct {
-	cfg Config
-	now func() time.Time
-	mu  sync.Mutex
-	eps map[string]*state
+	cfg  Config
+	now  func() time.Time
+	mu   sync.Mutex
+	eps  map[string]*state
+	lane chan struct{}
 }
 
 type state struct {
@@ -56,12 +77,67 @@ type state struct {
 	openUntil time.Time
 	cooldown  time.Duration
 	trial     bool
+	// slow is the sends in a row that took SlowAfter or longer.
+	slow int
 }
 
 // New returns a Guard reading the time from now.
 func New(cfg Config, now func() time.Time) *Guard {
 	cfg.setDefaults()
-	return &Guard{cfg: cfg, now: now, eps: map[string]*state{}}
+	return &Guard{cfg: cfg, now: now, eps: map[string]*state{}, lane: make(chan struct{}, cfg.SlowLane)}
+}
+
+// SlowAfter is how long a send may take before its endpoint counts as slow.
+func (g *Guard) SlowAfter() time.Duration { return g.cfg.SlowAfter }
+
+// Slow reports whether endpoint's last sends were slow, and the time-out
+// its next send gets: timeout halved for each slow send in a row, down to
+// MinTimeout, so that an endpoint that stays slow holds the lane less and
+// less.
+func (g *Guard) Slow(endpoint string, timeout time.Duration) (bool, time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	s := g.eps[endpoint]
+	if s == nil || s.slow == 0 {
+		return false, timeout
+	}
+	return true, max(timeout>>min(s.slow, 16), g.cfg.MinTimeout)
+}
+
+// LaneFull reports whether the slow lane has no place free.
+func (g *Guard) LaneFull() bool { return len(g.lane) == cap(g.lane) }
+
+// TakeLane takes a place in the slow lane, if one is free, and returns
+// the function that gives it back.
+func (g *Guard) TakeLane() (release func(), ok bool) {
+	select {
+	case g.lane <- struct{}{}:
+		var once sync.Once
+		return func() { once.Do(func() { <-g.lane }) }, true
+	default:
+		return nil, false
+	}
+}
+
+// Took records how long a send to endpoint took (or that it was cut off
+// for being slow): slow sends in a row make the endpoint slow, one quick
+// send makes it fast again.
+func (g *Guard) Took(endpoint string, d time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	s := g.eps[endpoint]
+	if s == nil {
+		if d < g.cfg.SlowAfter {
+			return
+		}
+		s = &state{slots: make(chan struct{}, g.cfg.Concurrency)}
+		g.eps[endpoint] = s
+	}
+	if d >= g.cfg.SlowAfter {
+		s.slow++
+		return
+	}
+	s.slow = 0
 }
 
 // Refusal says why a delivery may not go now, and when to ask again.
@@ -132,7 +208,7 @@ func (g *Guard) finish(endpoint string, s *state, ok bool) {
 	<-s.slots
 	if ok {
 		s.failures, s.openUntil, s.cooldown, s.trial = 0, time.Time{}, 0, false
-		if s.inFlight == 0 && s.waiting == 0 {
+		if s.inFlight == 0 && s.waiting == 0 && s.slow == 0 {
 			delete(g.eps, endpoint)
 		}
 		return
