@@ -30,10 +30,11 @@ test: images deps ## run every module's tests (needs Docker: Redis and system te
 	@for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GOTEST) ./...) || exit 1; done
 	@$(MAKE) --no-print-directory fuzz
 
-deps: ## install the Debian packages the tests use, if missing: chromium (the dashboard's browser test)
-	@command -v chromium >/dev/null || { echo "== apt-get install chromium"; \
+deps: ## install the Debian packages the tests use, if missing: chromium (the dashboard's browser test), curl and python3 (the README's examples)
+	@need=""; for p in chromium curl python3; do command -v $$p >/dev/null || need="$$need $$p"; done; \
+	  [ -z "$$need" ] || { echo "== apt-get install$$need"; \
 	  SUDO=$$([ $$(id -u) -eq 0 ] || echo sudo); $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$need >/dev/null; }
 
 fuzz: ## run every fuzz target for FUZZTIME (default 10s)
 	@for m in $(MODULES); do \
