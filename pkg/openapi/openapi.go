@@ -8,9 +8,11 @@ package openapi
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"path"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,7 +67,10 @@ type Operation struct {
 	Request any
 	// RequestTypes are the accepted content types. Default: application/json.
 	RequestTypes []string
-	Responses    map[int]Response
+	// Patch says the request changes only the fields it carries: its
+	// schema is Request's with no field required.
+	Patch     bool
+	Responses map[int]Response
 	// Problems are the statuses answered with a problem document.
 	Problems []int
 }
@@ -74,6 +79,7 @@ type Operation struct {
 type Document struct {
 	title, version, description string
 	paths                       map[string]map[string]any
+	webhooks                    map[string]any
 	schemas                     map[string]any
 	types                       map[string]reflect.Type
 	enums                       map[string][]string
@@ -82,7 +88,7 @@ type Document struct {
 // New returns a document describing an API.
 func New(title, version, description string) *Document {
 	return &Document{title: title, version: version, description: description,
-		paths: map[string]map[string]any{}, schemas: map[string]any{}, types: map[string]reflect.Type{}, enums: map[string][]string{}}
+		paths: map[string]map[string]any{}, webhooks: map[string]any{}, schemas: map[string]any{}, types: map[string]reflect.Type{}, enums: map[string][]string{}}
 }
 
 // Enum gives the allowed values of every string property (or array of
@@ -91,7 +97,20 @@ func (d *Document) Enum(property string, values []string) { d.enums[property] = 
 
 // Add describes method on path (OpenAPI form: /v1/vacancies/{id}).
 func (d *Document) Add(method, path string, op Operation) {
-	o := map[string]any{"summary": op.Summary, "operationId": operationID(method, path)}
+	if d.paths[path] == nil {
+		d.paths[path] = map[string]any{}
+	}
+	d.paths[path][strings.ToLower(method)] = d.operation(operationID(method, path), path, op)
+}
+
+// AddWebhook describes a request the API sends to its clients (a POST), by
+// name: OpenAPI 3.1's webhooks.
+func (d *Document) AddWebhook(name string, op Operation) {
+	d.webhooks[name] = map[string]any{"post": d.operation(name+"Webhook", "", op)}
+}
+
+func (d *Document) operation(id, path string, op Operation) map[string]any {
+	o := map[string]any{"summary": op.Summary, "operationId": id}
 	if op.Auth != None {
 		o["security"] = []any{map[string]any{string(op.Auth): []string{}}}
 	}
@@ -115,9 +134,13 @@ func (d *Document) Add(method, path string, op Operation) {
 		if len(types) == 0 {
 			types = []string{"application/json"}
 		}
+		schema := d.schemaOf(reflect.TypeOf(op.Request))
+		if op.Patch {
+			schema = d.patchOf(schema)
+		}
 		content := map[string]any{}
 		for _, t := range types {
-			content[t] = map[string]any{"schema": d.schemaOf(reflect.TypeOf(op.Request))}
+			content[t] = map[string]any{"schema": schema}
 		}
 		o["requestBody"] = map[string]any{"required": true, "content": content}
 	}
@@ -151,10 +174,21 @@ func (d *Document) Add(method, path string, op Operation) {
 		}
 	}
 	o["responses"] = responses
-	if d.paths[path] == nil {
-		d.paths[path] = map[string]any{}
+	return o
+}
+
+// patchOf returns a schema of the same fields as the struct schema s
+// refers to, none of them required: named <Name>Patch.
+func (d *Document) patchOf(s map[string]any) map[string]any {
+	ref, ok := s["$ref"].(string)
+	if !ok {
+		panic("openapi: a patch's request must be a named struct")
 	}
-	d.paths[path][strings.ToLower(method)] = o
+	name := strings.TrimPrefix(ref, "#/components/schemas/")
+	patch := maps.Clone(d.schemas[name].(map[string]any))
+	delete(patch, "required")
+	d.schemas[name+"Patch"] = patch
+	return map[string]any{"$ref": "#/components/schemas/" + name + "Patch"}
 }
 
 func operationID(method, path string) string {
@@ -193,9 +227,10 @@ func (d *Document) JSON() ([]byte, error) {
 	d.schemaOf(reflect.TypeOf(problem.Details{}))
 	d.schemas["Problem"] = d.schemas["Details"]
 	doc := map[string]any{
-		"openapi": "3.1.0",
-		"info":    map[string]any{"title": d.title, "version": d.version, "description": d.description},
-		"paths":   d.paths,
+		"openapi":  "3.1.0",
+		"info":     map[string]any{"title": d.title, "version": d.version, "description": d.description},
+		"paths":    d.paths,
+		"webhooks": d.webhooks,
 		"components": map[string]any{
 			"schemas": d.schemas,
 			"securitySchemes": map[string]any{
@@ -249,10 +284,10 @@ func (d *Document) schemaOf(t reflect.Type) map[string]any {
 		if t.Elem().Kind() == reflect.Uint8 {
 			return map[string]any{"type": "string", "contentEncoding": "base64"}
 		}
-		// A nil slice is written as null.
-		return map[string]any{"type": []string{"array", "null"}, "items": d.schemaOf(t.Elem())}
+		// A nil slice is written as null: fields add the null (see field).
+		return map[string]any{"type": "array", "items": d.schemaOf(t.Elem())}
 	case reflect.Map:
-		return map[string]any{"type": []string{"object", "null"}, "additionalProperties": d.schemaOf(t.Elem())}
+		return map[string]any{"type": "object", "additionalProperties": d.schemaOf(t.Elem())}
 	case reflect.Struct:
 		name := t.Name()
 		if name == "" {
@@ -307,29 +342,203 @@ func (d *Document) fields(t reflect.Type, props map[string]any, required *[]stri
 		if name == "" {
 			name = f.Name
 		}
-		s := d.schemaOf(f.Type)
-		if values, ok := d.enums[name]; ok {
-			s = withEnum(s, values, strings.Contains(opts, "omitempty"))
-		}
-		if f.Type.Kind() == reflect.Pointer && !strings.Contains(opts, "omitempty") {
-			s = map[string]any{"anyOf": []any{s, map[string]any{"type": "null"}}}
+		s, isRequired, err := d.field(f, name, opts)
+		if err != nil {
+			// A tag is written by hand next to the field: a mistake in one
+			// is a programming error, found by the first test that builds
+			// the document.
+			panic(fmt.Sprintf("openapi: %s.%s: %v", t.Name(), f.Name, err))
 		}
 		props[name] = s
-		if !strings.Contains(opts, "omitempty") && f.Type.Kind() != reflect.Pointer {
+		if isRequired {
 			*required = append(*required, name)
 		}
 	}
 }
 
-func withEnum(s map[string]any, values []string, optional bool) map[string]any {
-	if optional {
-		values = append([]string{""}, values...)
+// field returns the schema of one struct field and whether it is required.
+// Without an api tag a field is required unless it is omitted when empty
+// (omitempty, omitzero) or a pointer, and may be null when encoding/json
+// writes null for it: a pointer, slice or map not omitted when empty. The
+// api tag makes it exact (see TagOptions).
+func (d *Document) field(f reflect.StructField, name, jsonOpts string) (map[string]any, bool, error) {
+	o, err := ParseTag(f.Tag.Get("api"))
+	if err != nil {
+		return nil, false, err
 	}
+	o.Pattern = f.Tag.Get("pattern")
+	omitted := hasOpt(jsonOpts, "omitempty") || hasOpt(jsonOpts, "omitzero")
+	s := d.schemaOf(f.Type)
+	if values, ok := d.enums[name]; ok {
+		s = withEnum(s, values, omitted && !o.Required)
+	}
+	s, err = o.constrain(s)
+	if err != nil {
+		return nil, false, err
+	}
+	kind := f.Type.Kind()
+	nullable := !omitted && (kind == reflect.Pointer || kind == reflect.Slice || kind == reflect.Map)
+	if o.Nullable {
+		nullable = true
+	}
+	if o.Required {
+		nullable = o.Nullable
+	}
+	if nullable {
+		s = orNull(s)
+	}
+	isRequired := o.Required || (!omitted && kind != reflect.Pointer)
+	return s, isRequired, nil
+}
+
+func hasOpt(opts, want string) bool {
+	for o := range strings.SplitSeq(opts, ",") {
+		if o == want {
+			return true
+		}
+	}
+	return false
+}
+
+// orNull returns s allowing null as well.
+func orNull(s map[string]any) map[string]any {
+	if t, ok := s["type"].(string); ok && s["enum"] == nil {
+		out := maps.Clone(s)
+		out["type"] = []string{t, "null"}
+		return out
+	}
+	return map[string]any{"anyOf": []any{s, map[string]any{"type": "null"}}}
+}
+
+// TagOptions are the options of a field's api tag, such as
+// `api:"required,format=date"` or `api:"minLength=1,maxLength=200"`, and
+// its pattern tag (`pattern:"^[A-Z0-9]{3,6}$"`, a regular expression).
+//
+//   - required: present and not null, also for a pointer or a field
+//     omitted when empty (the decoder refuses a body without it);
+//   - nullable: may be null (with required: present, perhaps null);
+//   - format=date|date-time|email|uri|uuid|...: the string's format;
+//   - minLength=, maxLength=: a string's length in characters;
+//   - min=, max=: a number's inclusive bounds;
+//   - minItems=, maxItems=: an array's size.
+//
+// On an array, the string and number options hold for its items.
+type TagOptions struct {
+	Required, Nullable   bool
+	Format, Pattern      string
+	MinLength, MaxLength *int
+	Min, Max             *float64
+	MinItems, MaxItems   *int
+}
+
+// ParseTag reads an api tag.
+func ParseTag(tag string) (TagOptions, error) {
+	var o TagOptions
+	if tag == "" {
+		return o, nil
+	}
+	for opt := range strings.SplitSeq(tag, ",") {
+		key, value, hasValue := strings.Cut(strings.TrimSpace(opt), "=")
+		var err error
+		switch key {
+		case "required":
+			o.Required = true
+		case "nullable":
+			o.Nullable = true
+		case "format":
+			o.Format = value
+		case "minLength":
+			o.MinLength, err = parseInt(value)
+		case "maxLength":
+			o.MaxLength, err = parseInt(value)
+		case "minItems":
+			o.MinItems, err = parseInt(value)
+		case "maxItems":
+			o.MaxItems, err = parseInt(value)
+		case "min":
+			o.Min, err = parseFloat(value)
+		case "max":
+			o.Max, err = parseFloat(value)
+		default:
+			return o, fmt.Errorf("api tag %q: unknown option %q", tag, key)
+		}
+		if err != nil {
+			return o, fmt.Errorf("api tag %q: %s: %w", tag, key, err)
+		}
+		if (key == "required" || key == "nullable") == hasValue {
+			return o, fmt.Errorf("api tag %q: option %q takes %s", tag, key, map[bool]string{true: "no value", false: "a value"}[hasValue])
+		}
+	}
+	return o, nil
+}
+
+func parseInt(s string) (*int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+func parseFloat(s string) (*float64, error) {
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+// constrain adds the options' formats and bounds to s.
+func (o TagOptions) constrain(s map[string]any) (map[string]any, error) {
+	s = maps.Clone(s)
+	target := s
+	if s["type"] == "array" {
+		if o.MinItems != nil {
+			s["minItems"] = *o.MinItems
+		}
+		if o.MaxItems != nil {
+			s["maxItems"] = *o.MaxItems
+		}
+		items, _ := s["items"].(map[string]any)
+		target = maps.Clone(items)
+		s["items"] = target
+	} else if o.MinItems != nil || o.MaxItems != nil {
+		return nil, fmt.Errorf("minItems and maxItems are for arrays")
+	}
+	if o.Format != "" {
+		target["format"] = o.Format
+	}
+	if o.Pattern != "" {
+		if _, err := regexp.Compile(o.Pattern); err != nil {
+			return nil, fmt.Errorf("pattern: %w", err)
+		}
+		target["pattern"] = o.Pattern
+	}
+	if o.MinLength != nil {
+		target["minLength"] = *o.MinLength
+	}
+	if o.MaxLength != nil {
+		target["maxLength"] = *o.MaxLength
+	}
+	if o.Min != nil {
+		target["minimum"] = *o.Min
+	}
+	if o.Max != nil {
+		target["maximum"] = *o.Max
+	}
+	return s, nil
+}
+
+func withEnum(s map[string]any, values []string, optional bool) map[string]any {
 	if s["type"] == "string" {
+		if optional {
+			// An optional string may be sent empty, meaning "none".
+			values = append([]string{""}, values...)
+		}
 		return map[string]any{"type": "string", "enum": values}
 	}
-	if items, ok := s["items"].(map[string]any); ok && items["type"] == "string" {
-		return map[string]any{"type": s["type"], "items": map[string]any{"type": "string", "enum": values}}
+	if items, ok := s["items"].(map[string]any); ok && items["type"] == "string" && s["type"] == "array" {
+		return map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": values}}
 	}
 	return s
 }

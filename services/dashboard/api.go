@@ -110,9 +110,14 @@ func (s *Service) services(ctx context.Context) ([]serviceView, error) {
 	return out, nil
 }
 
+// servicesAnswer is every running instance, by service.
+type servicesAnswer struct {
+	Services []serviceView `json:"services" api:"required"`
+}
+
 func (s *Service) apiServices(c *gin.Context) {
 	svcs, err := s.services(c.Request.Context())
-	answer(c, http.StatusOK, gin.H{"services": svcs}, err)
+	answer(c, http.StatusOK, servicesAnswer{Services: svcs}, err)
 }
 
 type flowView struct {
@@ -136,9 +141,16 @@ func (s *Service) apiFlow(c *gin.Context) {
 // rateView is one series: the last minute, the last hour, and per minute.
 type rateView struct {
 	Name       string `json:"name"`
-	LastMinute int    `json:"last_minute"`
-	LastHour   int    `json:"last_hour"`
-	PerMinute  []int  `json:"per_minute"`
+	LastMinute int    `json:"last_minute" api:"min=0"`
+	LastHour   int    `json:"last_hour" api:"min=0"`
+	PerMinute  []int  `json:"per_minute" api:"required,min=0"`
+}
+
+// ratesAnswer is every series and the posting-to-first-alert times.
+type ratesAnswer struct {
+	Rates            []rateView    `json:"rates" api:"required"`
+	FirstAlertMinute rates.Latency `json:"first_alert_minute"`
+	FirstAlertHour   rates.Latency `json:"first_alert_hour"`
 }
 
 // chartMinutes is how many minutes the charts show.
@@ -165,10 +177,10 @@ func (s *Service) rates() []rateView {
 
 func (s *Service) apiRates(c *gin.Context) {
 	now := s.now()
-	c.JSON(http.StatusOK, gin.H{
-		"rates":              s.rates(),
-		"first_alert_minute": s.board.FirstAlertLatency(now, time.Minute),
-		"first_alert_hour":   s.board.FirstAlertLatency(now, time.Hour),
+	c.JSON(http.StatusOK, ratesAnswer{
+		Rates:            s.rates(),
+		FirstAlertMinute: s.board.FirstAlertLatency(now, time.Minute),
+		FirstAlertHour:   s.board.FirstAlertLatency(now, time.Hour),
 	})
 }
 
@@ -264,6 +276,11 @@ func (s *Service) apiMarket(c *gin.Context) {
 	c.JSON(http.StatusOK, s.marketView(c.Request.Context(), actor(c)))
 }
 
+// auditAnswer is the audit log, newest first.
+type auditAnswer struct {
+	Entries []audit.Entry `json:"entries" api:"required"`
+}
+
 func (s *Service) apiAudit(c *gin.Context) {
 	limit := defaultAuditListLength
 	if l := c.Query("limit"); l != "" {
@@ -275,7 +292,7 @@ func (s *Service) apiAudit(c *gin.Context) {
 		limit = n
 	}
 	entries, err := s.audit.List(c.Request.Context(), limit)
-	answer(c, http.StatusOK, gin.H{"entries": entries}, err)
+	answer(c, http.StatusOK, auditAnswer{Entries: entries}, err)
 }
 
 // --- what operators do ---
@@ -331,11 +348,24 @@ func (s *Service) apiTrusts(c *gin.Context) {
 	answer(c, http.StatusOK, resp, err)
 }
 
+// trustInput onboards a trust, as ingest's POST /v1/trusts.
+type trustInput struct {
+	Code string `json:"code" pattern:"^[A-Z0-9]{3,6}$"`
+	Name string `json:"name" api:"minLength=1,maxLength=200"`
+}
+
+// keyInput labels a new key.
+type keyInput struct {
+	Label string `json:"label,omitempty"`
+}
+
+// withdrawInput says why a vacancy is withdrawn.
+type withdrawInput struct {
+	Reason string `json:"reason" api:"minLength=3,maxLength=500"`
+}
+
 func (s *Service) apiCreateTrust(c *gin.Context) {
-	var in struct {
-		Code string `json:"code"`
-		Name string `json:"name"`
-	}
+	var in trustInput
 	if _, err := httpserver.ReadJSON(c, &in); err != nil {
 		httpserver.Fail(c, err)
 		return
@@ -344,9 +374,7 @@ func (s *Service) apiCreateTrust(c *gin.Context) {
 }
 
 func (s *Service) apiIssueKey(c *gin.Context) {
-	var in struct {
-		Label string `json:"label"`
-	}
+	var in keyInput
 	if _, err := httpserver.ReadJSON(c, &in); err != nil {
 		httpserver.Fail(c, err)
 		return
@@ -380,9 +408,7 @@ func (s *Service) apiRevokeKey(c *gin.Context) {
 }
 
 func (s *Service) apiWithdraw(c *gin.Context) {
-	var in struct {
-		Reason string `json:"reason"`
-	}
+	var in withdrawInput
 	if _, err := httpserver.ReadJSON(c, &in); err != nil {
 		httpserver.Fail(c, err)
 		return

@@ -206,6 +206,13 @@ func (s *Service) Stop(context.Context) error {
 func (s *Service) routes() *gin.Engine {
 	r := httpserver.New(s.log, httpserver.Options{Metrics: s.metrics, Tracer: s.tracer})
 	health.Register(r, bus.Check(s.nc))
+	doc, err := Document().Handler()
+	if err != nil {
+		// The document is built from the types alone: an error is a broken
+		// build, which every test of the service would show.
+		panic(err)
+	}
+	r.GET("/openapi.json", doc)
 	// The dashboard's paths have prefixes of their own, so that one public
 	// base URL can serve every service without a rewrite.
 	s.apiRoutes(r.Group(APIPrefix, auth.Operator(s.opKey)))

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
@@ -20,6 +21,7 @@ import (
 	"github.com/clinjobs/clinjobs/pkg/bus"
 	"github.com/clinjobs/clinjobs/pkg/logging"
 	"github.com/clinjobs/clinjobs/pkg/natstest"
+	"github.com/clinjobs/clinjobs/pkg/openapi/openapitest"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 	"github.com/clinjobs/clinjobs/services/dashboard"
 )
@@ -31,6 +33,8 @@ type fixture struct {
 	js  jetstream.JetStream
 	pub *bus.Publisher
 	srv *httptest.Server
+	// api checks every answer against the OpenAPI document.
+	api *http.Client
 }
 
 func start(t *testing.T, opts ...func(*dashboard.Config, *dashboard.Deps)) *fixture {
@@ -57,7 +61,8 @@ func start(t *testing.T, opts ...func(*dashboard.Config, *dashboard.Deps)) *fixt
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{nc: nc, js: js, pub: bus.NewPublisher(js), srv: srv}
+	api := &http.Client{Transport: &openapitest.Transport{T: t, Validator: openapitest.NewValidator(t, dashboard.Document())}}
+	return &fixture{nc: nc, js: js, pub: bus.NewPublisher(js), srv: srv, api: api}
 }
 
 func (f *fixture) get(t *testing.T, path string, v any) int {
@@ -78,7 +83,7 @@ func (f *fixture) do(t *testing.T, method, path string, body any, v any) int {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := f.api.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +109,15 @@ func eventually(t *testing.T, cond func() (bool, string)) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+func TestOpenAPIDescribesEveryRoute(t *testing.T) {
+	t.Parallel()
+	svc, err := dashboard.New(context.Background(), dashboard.Config{OperatorKey: opKey}, dashboard.Deps{Log: logging.Discard(), NC: natstest.Connect(t, natstest.Start(t))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	openapitest.CheckRoutes(t, svc.Handler().(*gin.Engine), dashboard.Document())
 }
 
 func TestServicesComeAndGo(t *testing.T) {

@@ -24,8 +24,8 @@ var odsCode = regexp.MustCompile(`^[A-Z0-9]{3,6}$`)
 
 // TrustInput onboards a trust.
 type TrustInput struct {
-	Code string `json:"code"`
-	Name string `json:"name"`
+	Code string `json:"code" pattern:"^[A-Z0-9]{3,6}$"`
+	Name string `json:"name" api:"minLength=1,maxLength=200"`
 }
 
 // KeyInput labels a new API key.
@@ -38,7 +38,7 @@ type TrustView struct {
 	Code      string       `json:"code"`
 	Name      string       `json:"name"`
 	CreatedAt time.Time    `json:"created_at"`
-	APIKeys   []APIKeyView `json:"api_keys"`
+	APIKeys   []APIKeyView `json:"api_keys" api:"required"`
 }
 
 // APIKeyView is an API key; Key, the secret, is there only when it is issued.
@@ -63,7 +63,7 @@ type KeyIssued struct {
 
 // TrustList answers the list of trusts.
 type TrustList struct {
-	Trusts []TrustView `json:"trusts"`
+	Trusts []TrustView `json:"trusts" api:"required"`
 }
 
 func viewKey(k *eventsv1.ApiKey) APIKeyView {

@@ -28,22 +28,22 @@ const HeaderMatchSource = "X-Match-Source"
 // MatchView is one match as a candidate reads it.
 type MatchView struct {
 	Vacancy    jobs.SummaryView `json:"vacancy"`
-	Score      int              `json:"score"`
-	DistanceKm float64          `json:"distance_km"`
-	Reasons    []string         `json:"reasons"`
+	Score      int              `json:"score" api:"min=0,max=100"`
+	DistanceKm float64          `json:"distance_km" api:"min=0"`
+	Reasons    []string         `json:"reasons" api:"required,minItems=1"`
 }
 
 // MatchList is a page of a candidate's matches, best first.
 type MatchList struct {
-	Matches    []MatchView `json:"matches"`
-	Total      int         `json:"total"`
+	Matches    []MatchView `json:"matches" api:"required"`
+	Total      int         `json:"total" api:"min=0"`
 	NextCursor string      `json:"next_cursor,omitempty"`
 }
 
 // NearMissView is an open vacancy the candidate fits but for one requirement.
 type NearMissView struct {
 	Vacancy jobs.SummaryView `json:"vacancy"`
-	Score   int              `json:"score"`
+	Score   int              `json:"score" api:"min=0,max=100"`
 	// Requirement is the rule missed, and Missing what would meet it.
 	Requirement string `json:"requirement"`
 	Missing     string `json:"missing"`
@@ -51,7 +51,7 @@ type NearMissView struct {
 
 // NearMisses lists a candidate's near misses, best first.
 type NearMisses struct {
-	NearMisses []NearMissView `json:"near_misses"`
+	NearMisses []NearMissView `json:"near_misses" api:"required"`
 }
 
 // Page sizes of match lists.

@@ -159,7 +159,10 @@ func escape(s string) string {
 type Transport struct {
 	T         testing.TB
 	Validator *Validator
-	Base      http.RoundTripper
+	// Requests, when set, holds each request to the document both ways
+	// (see RequestChecker).
+	Requests *RequestChecker
+	Base     http.RoundTripper
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -168,8 +171,22 @@ func (tr *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	var reqBody []byte
+	if tr.Requests != nil && req.Body != nil {
+		var err error
+		if reqBody, err = io.ReadAll(req.Body); err != nil {
+			return nil, err
+		}
+		req.Body.Close()
+		req.Body = io.NopCloser(bytes.NewReader(reqBody))
+	}
 	resp, err := base.RoundTrip(req)
 	if err != nil || strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		if err == nil && tr.Requests != nil {
+			if err := tr.Requests.Check(req, reqBody, resp.StatusCode, nil); err != nil {
+				tr.T.Errorf("%v", err)
+			}
+		}
 		return resp, err
 	}
 	body, err := io.ReadAll(resp.Body)
@@ -180,6 +197,11 @@ func (tr *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	if err := tr.Validator.Check(req.Method, req.URL.Path, resp.StatusCode, resp.Header.Get("Content-Type"), body); err != nil {
 		tr.T.Errorf("%v\n%s", err, truncate(body))
+	}
+	if tr.Requests != nil {
+		if err := tr.Requests.Check(req, reqBody, resp.StatusCode, body); err != nil {
+			tr.T.Errorf("%v", err)
+		}
 	}
 	return resp, nil
 }

@@ -3,6 +3,7 @@ package matchcache_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"testing"
@@ -230,5 +231,34 @@ func TestPartitionOwnersShareRedis(t *testing.T) {
 	}
 	if prev, err := b.VacancyMembers(ctx, "v1"); err != nil || len(prev) != len(inB) {
 		t.Fatalf("b's sets after a's flush: %v %v", prev, err)
+	}
+}
+
+// TestScriptsSurviveAScriptFlush empties Redis's script cache, as a restart
+// does, between writes that call the scripts by hash: they are loaded again
+// and nothing is lost.
+func TestScriptsSurviveAScriptFlush(t *testing.T) {
+	t.Parallel()
+	client := redistest.Start(t).Client(t)
+	c := matchcache.NewRedis(client, clock, partition.All())
+	ctx := context.Background()
+	for round := range 2 {
+		if err := client.ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		cand, vac := fmt.Sprintf("c%d", round), fmt.Sprintf("v%d", round)
+		if err := c.PutCandidate(ctx, cand, []match.Ranked{{ID: "v-old", Score: 50, ClosesAtUnixMs: closes(5)}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := client.ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.PutVacancy(ctx, vac, closes(9), []matchcache.Member{{CandidateID: cand, Score: 80}}); err != nil {
+			t.Fatal(err)
+		}
+		got, total, err := c.CandidateMatches(ctx, cand, 0, 10)
+		if err != nil || total != 2 || !slices.Equal(ids(got), []string{vac, "v-old"}) {
+			t.Fatalf("round %d: list %v %d %v, want the new vacancy added to the cached list", round, ids(got), total, err)
+		}
 	}
 }

@@ -61,9 +61,9 @@ func unrank(id string, s float64) match.Ranked {
 }
 
 // addIfCached adds a member to a cached sorted set only: a list that is not
-// cached must stay a miss, not become a list of one. The scripts are sent
-// whole (EVAL) inside pipelines, where a script cache emptied by a restart
-// of Redis could not be refilled.
+// cached must stay a miss, not become a list of one. Pipelines call the
+// scripts by hash (EVALSHA), thousands a vacancy; see execScripts for a
+// script cache emptied by a restart of Redis.
 var addIfCached = redis.NewScript(`
 if redis.call('ZSCORE', KEYS[1], '') then
   redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
@@ -124,29 +124,51 @@ func (r *Redis) PutVacancy(ctx context.Context, vacancyID string, closesAtUnixMs
 		matched[m.CandidateID] = true
 	}
 	ttl := max(time.UnixMilli(closesAtUnixMs).Sub(r.now()), time.Second)
-	pipe := r.client.Pipeline()
-	for id := range prev {
-		if !matched[id] {
-			pipe.ZRem(ctx, candidateKey(id), vacancyID)
-		}
-	}
 	grouped := byPartition(members)
-	for _, p := range r.owned {
-		set := []any{sentinel}
-		for _, m := range grouped[p] {
-			score := rankScore(match.Ranked{ID: vacancyID, Score: m.Score, ClosesAtUnixMs: closesAtUnixMs})
-			addIfCached.Eval(ctx, pipe, []string{candidateKey(m.CandidateID)}, score, vacancyID, ttl.Milliseconds())
-			set = append(set, m.CandidateID)
+	err = r.execScripts(ctx, func(pipe redis.Pipeliner) {
+		for id := range prev {
+			if !matched[id] {
+				pipe.ZRem(ctx, candidateKey(id), vacancyID)
+			}
 		}
-		key := vacancyKey(vacancyID, p)
-		pipe.Del(ctx, key)
-		pipe.SAdd(ctx, key, set...)
-		pipe.PExpire(ctx, key, ttl)
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
+		for _, p := range r.owned {
+			set := []any{sentinel}
+			for _, m := range grouped[p] {
+				score := rankScore(match.Ranked{ID: vacancyID, Score: m.Score, ClosesAtUnixMs: closesAtUnixMs})
+				pipe.EvalSha(ctx, addIfCached.Hash(), []string{candidateKey(m.CandidateID)}, score, vacancyID, ttl.Milliseconds())
+				set = append(set, m.CandidateID)
+			}
+			key := vacancyKey(vacancyID, p)
+			pipe.Del(ctx, key)
+			pipe.SAdd(ctx, key, set...)
+			pipe.PExpire(ctx, key, ttl)
+		}
+	})
+	if err != nil {
 		return fmt.Errorf("cache vacancy %s: %w", vacancyID, err)
 	}
 	return nil
+}
+
+// execScripts runs the pipeline fill makes, whose scripts are called by
+// hash. Redis forgets its scripts when it restarts: then every EVALSHA is
+// answered NOSCRIPT while the pipeline's other commands ran, so the scripts
+// are loaded and the whole pipeline runs again, which its commands bear (each
+// sets a state, none adds to one).
+func (r *Redis) execScripts(ctx context.Context, fill func(redis.Pipeliner)) error {
+	for attempt := 0; ; attempt++ {
+		pipe := r.client.Pipeline()
+		fill(pipe)
+		cmds, err := pipe.Exec(ctx)
+		if err == nil || attempt > 0 || !slices.ContainsFunc(cmds, func(c redis.Cmder) bool { return redis.HasErrorPrefix(c.Err(), "NOSCRIPT") }) {
+			return err
+		}
+		for _, s := range []*redis.Script{addIfCached, linkIfCached} {
+			if err := s.Load(ctx, r.client).Err(); err != nil {
+				return fmt.Errorf("load script: %w", err)
+			}
+		}
+	}
 }
 
 // RemoveVacancy implements Cache.
@@ -218,16 +240,17 @@ func (r *Redis) PutCandidate(ctx context.Context, candidateID string, vs []match
 		return fmt.Errorf("cache candidate %s: %w", candidateID, err)
 	}
 	p := partition.Of(candidateID)
-	links := r.client.Pipeline()
-	for id := range prev {
-		if !current[id] {
-			links.SRem(ctx, vacancyKey(id, p), candidateID)
+	err = r.execScripts(ctx, func(links redis.Pipeliner) {
+		for id := range prev {
+			if !current[id] {
+				links.SRem(ctx, vacancyKey(id, p), candidateID)
+			}
 		}
-	}
-	for _, v := range vs {
-		linkIfCached.Eval(ctx, links, []string{vacancyKey(v.ID, p)}, candidateID)
-	}
-	if _, err := links.Exec(ctx); err != nil {
+		for _, v := range vs {
+			links.EvalSha(ctx, linkIfCached.Hash(), []string{vacancyKey(v.ID, p)}, candidateID)
+		}
+	})
+	if err != nil {
 		return fmt.Errorf("cache candidate %s: %w", candidateID, err)
 	}
 	return nil
