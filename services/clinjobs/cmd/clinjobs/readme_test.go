@@ -109,7 +109,7 @@ func TestREADME(t *testing.T) {
 		t.Cleanup(srv.Close)
 		proxy["localhost:"+s.port] = strings.TrimPrefix(srv.URL, "http://")
 	}
-	settle := httptest.NewServer(settleHandler(sys.NATSURL()))
+	settle := httptest.NewServer(settleHandler(sys.NATSURL(), e2etest.NATSAs(t, sys.SecretsDir(), "dashboard")...))
 	t.Cleanup(settle.Close)
 
 	tmp := t.TempDir()
@@ -298,9 +298,9 @@ func (rt *recordingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 
 // settleHandler answers once no durable consumer has work left, so that the
 // script reads what its last step caused; 504 after 20 seconds.
-func settleHandler(natsURL string) http.Handler {
+func settleHandler(natsURL string, opts ...nats.Option) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		nc, err := nats.Connect(natsURL)
+		nc, err := nats.Connect(natsURL, opts...)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
