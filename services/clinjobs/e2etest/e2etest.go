@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -151,9 +152,32 @@ func (a API) SubscribeWebhook(t testing.TB, candidateID, token, url string) (id,
 		} `json:"subscription"`
 		Secret string `json:"secret"`
 	}
-	a.Do(t, http.MethodPost, fmt.Sprintf("%s/v1/candidates/%s/subscriptions", a.Notification, candidateID), token,
-		map[string]string{"channel": "webhook", "url": url}).Expect(t, http.StatusCreated).JSON(t, &out)
+	a.retryUnavailable(t, func() Response {
+		return a.Do(t, http.MethodPost, fmt.Sprintf("%s/v1/candidates/%s/subscriptions", a.Notification, candidateID), token,
+			map[string]string{"channel": "webhook", "url": url})
+	}).Expect(t, http.StatusCreated).JSON(t, &out)
 	return out.Subscription.ID, out.Secret
+}
+
+// retryUnavailable sends again, as a client should, while the answer is
+// 503: a replica whose NATS connection is coming back after a partition
+// cannot check a token for a moment, and says so rather than guess (the
+// fault suite met this right after a replica was reconnected). It gives up
+// after 30 seconds with the last answer.
+func (a API) retryUnavailable(t testing.TB, send func() Response) Response {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := send()
+		if r.Status != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			return r
+		}
+		wait := 200 * time.Millisecond
+		if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err == nil && s > 0 {
+			wait = min(time.Duration(s)*time.Second, 2*time.Second)
+		}
+		time.Sleep(wait)
+	}
 }
 
 // Eventually polls cond every 20ms until it holds, failing t after timeout
