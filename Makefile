@@ -30,8 +30,9 @@ test: images deps ## run every module's tests (needs Docker: Redis and system te
 	@for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GOTEST) ./...) || exit 1; done
 	@$(MAKE) --no-print-directory fuzz
 
-deps: ## install the Debian packages the tests use, if missing: chromium (the dashboard's browser test), curl and python3 (the README's examples)
+deps: ## install the Debian packages the tests use, if missing: chromium (the dashboard's browser test), curl and python3 (the README's examples), postgresql (matching's SQL comparison)
 	@need=""; for p in chromium curl python3; do command -v $$p >/dev/null || need="$$need $$p"; done; \
+	  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need="$$need postgresql"; \
 	  [ -z "$$need" ] || { echo "== apt-get install$$need"; \
 	  SUDO=$$([ $$(id -u) -eq 0 ] || echo sudo); $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$need >/dev/null; }
