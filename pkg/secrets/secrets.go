@@ -161,23 +161,16 @@ func (m *maker) nats() error {
 	}
 	// A password for every service; the server's configuration made again
 	// whenever one is new.
-	fresh := !exists(m.path("nats/accounts.conf"))
-	passwords := map[string]string{}
+	passwords, made, err := m.passwords(natsauth.Users, "nats.password")
+	if err != nil {
+		return err
+	}
 	for _, svc := range natsauth.Users {
-		name := svc + "/nats.password"
-		if !exists(m.path(name)) {
-			fresh = true
-		}
-		pw, err := m.keep(name, func() ([]byte, error) { return []byte(random(32) + "\n"), nil })
-		if err != nil {
-			return err
-		}
-		passwords[svc] = strings.TrimSpace(string(pw))
 		if err := m.copyIfDifferent(svc+"/ca.pem", caPEM); err != nil {
 			return err
 		}
 	}
-	if fresh {
+	if made || !exists(m.path("nats/accounts.conf")) {
 		conf, err := AccountsConfig(passwords)
 		if err != nil {
 			return err
@@ -189,22 +182,33 @@ func (m *maker) nats() error {
 	return nil
 }
 
-// redis makes the Redis passwords and the ACL file.
-func (m *maker) redis() error {
-	fresh := !exists(m.path("redis/users.acl"))
-	redisPasswords := map[string]string{}
-	for _, svc := range RedisUsers {
-		name := svc + "/redis.password"
+// passwords keeps a password for each user in <user>/<file>, making those
+// that are missing, and says whether it made any (the servers' files of
+// hashes must then be made again).
+func (m *maker) passwords(users []string, file string) (map[string]string, bool, error) {
+	out := map[string]string{}
+	made := false
+	for _, user := range users {
+		name := user + "/" + file
 		if !exists(m.path(name)) {
-			fresh = true
+			made = true
 		}
 		pw, err := m.keep(name, func() ([]byte, error) { return []byte(random(32) + "\n"), nil })
 		if err != nil {
-			return err
+			return nil, false, err
 		}
-		redisPasswords[svc] = strings.TrimSpace(string(pw))
+		out[user] = strings.TrimSpace(string(pw))
 	}
-	if fresh {
+	return out, made, nil
+}
+
+// redis makes the Redis passwords and the ACL file.
+func (m *maker) redis() error {
+	redisPasswords, made, err := m.passwords(RedisUsers, "redis.password")
+	if err != nil {
+		return err
+	}
+	if made || !exists(m.path("redis/users.acl")) {
 		if err := m.write("redis/users.acl", []byte(RedisACL(redisPasswords)), 0o644); err != nil {
 			return err
 		}
