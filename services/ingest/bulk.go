@@ -1,10 +1,8 @@
 package ingest
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -18,6 +16,7 @@ import (
 	"github.com/clinjobs/clinjobs/pkg/problem"
 	"github.com/clinjobs/clinjobs/pkg/strictjson"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
+	"github.com/clinjobs/clinjobs/services/ingest/internal/bulk"
 	"github.com/clinjobs/clinjobs/services/ingest/internal/idempotency"
 )
 
@@ -39,47 +38,6 @@ type BulkAnswer struct {
 	Results  []BulkResult `json:"results"`
 }
 
-// SplitBulk splits a bulk body into its documents: the lines of NDJSON
-// (blank lines skipped) or the elements of a JSON array. It returns each
-// document with its line or position.
-func SplitBulk(contentType string, body []byte, maxItems int) ([][]byte, []int, error) {
-	var docs [][]byte
-	var lines []int
-	switch contentType {
-	case "application/x-ndjson", "application/jsonl":
-		sc := bufio.NewScanner(bytes.NewReader(body))
-		sc.Buffer(make([]byte, 0, 64<<10), len(body)+1)
-		for n := 1; sc.Scan(); n++ {
-			line := bytes.TrimSpace(sc.Bytes())
-			if len(line) == 0 {
-				continue
-			}
-			if len(docs) == maxItems {
-				return nil, nil, problem.New(problem.TooLarge, "a bulk post may hold %d vacancies", maxItems)
-			}
-			docs, lines = append(docs, bytes.Clone(line)), append(lines, n)
-		}
-		if err := sc.Err(); err != nil {
-			return nil, nil, problem.Wrap(problem.Malformed, err, "the body could not be read as lines")
-		}
-	default:
-		var items []json.RawMessage
-		if err := strictjson.Decode(body, &items); err != nil {
-			return nil, nil, err
-		}
-		if len(items) > maxItems {
-			return nil, nil, problem.New(problem.TooLarge, "a bulk post may hold %d vacancies", maxItems)
-		}
-		for i, it := range items {
-			docs, lines = append(docs, it), append(lines, i+1)
-		}
-	}
-	if len(docs) == 0 {
-		return nil, nil, problem.New(problem.Invalid, "the body holds no vacancy")
-	}
-	return docs, lines, nil
-}
-
 // bulkPost posts many vacancies; each is answered on its own, and a bad one
 // never stops the good ones. With an Idempotency-Key, a retry of the same
 // body answers each vacancy as the first time (created, with its id).
@@ -89,7 +47,7 @@ func (s *Service) bulkPost(c *gin.Context) {
 		httpserver.Fail(c, err)
 		return
 	}
-	docs, lines, err := SplitBulk(c.ContentType(), body, s.cfg.MaxBulkItems)
+	docs, lines, err := bulk.Split(c.ContentType(), body, s.cfg.MaxBulkItems)
 	if err != nil {
 		httpserver.Fail(c, err)
 		return
