@@ -34,11 +34,12 @@ build: ## build every service binary into build/bin
 NORACE := pkg/match/index
 
 test: images deps ## run every module's tests (needs Docker: Redis and system tests run in containers), then the fuzz targets briefly
-	@for m in $(MODULES); do echo "== $$m"; \
+	@for m in $(MODULES); do echo "== $$m"; t=$$SECONDS; \
 	  skip=$$(for p in $(NORACE); do case $$p in $$m/*) echo "github.com/clinjobs/clinjobs/$$p";; esac; done); \
 	  pkgs=$$(cd $$m && go list ./... | grep -vxF "$${skip:-^}"); \
 	  (cd $$m && $(GOTEST) $$pkgs) || exit 1; \
 	  [ -z "$$skip" ] || (cd $$m && $(GOTEST_NORACE) $$skip) || exit 1; \
+	  echo "   $$m: $$((SECONDS - t))s"; \
 	done
 	@$(MAKE) --no-print-directory fuzz
 
@@ -54,7 +55,7 @@ fuzz: ## run every fuzz target for FUZZTIME (default 10s)
 	  for pkg in $$(cd $$m && go list ./...); do \
 	    dir=$$(cd $$m && go list -f '{{.Dir}}' $$pkg); \
 	    for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
-	      echo "== fuzz $$f ($$pkg)"; (cd $$dir && go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 3s .) || exit 1; \
+	      echo "== fuzz $$f ($$pkg, $$SECONDS s into make fuzz)"; (cd $$dir && go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 3s .) || exit 1; \
 	    done; \
 	  done; \
 	done

@@ -35,12 +35,40 @@ func bearer(c *gin.Context) (string, error) {
 	return tok, nil
 }
 
+// Live says whether tok is a live credential of any kind (a trust's key
+// that is not revoked, a candidate's current token, the operator key). A
+// route answers a live credential of another kind 403 (known, but not
+// allowed) and every other credential 401, so that a refusal never tells
+// whether a forged key's trust or candidate exists.
+type Live func(ctx context.Context, tok string) (bool, error)
+
+// WrongKind is the refusal of tok, a credential of another kind than the
+// route needs (described by need, "the operator key"): 403 if live says it
+// is live, 401 otherwise or when live is nil.
+func WrongKind(ctx context.Context, live Live, tok, need string) error {
+	if live != nil {
+		ok, err := live(ctx, tok)
+		if err != nil {
+			return problem.Wrap(problem.Unavailable, err, "credentials cannot be checked just now")
+		}
+		if ok {
+			return problem.New(problem.Forbidden, "this route needs %s", need)
+		}
+	}
+	return problem.New(problem.Unauthenticated, "%s is not valid", need)
+}
+
 // Operator admits requests bearing the operator key whose hash is keyHash.
-func Operator(keyHash []byte) gin.HandlerFunc {
+// A credential of another kind is refused by WrongKind with live, which may
+// be nil where other credentials cannot be checked (they are all 401 then).
+func Operator(keyHash []byte, live Live) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		tok, err := bearer(c)
 		if err == nil && !Matches(keyHash, tok) {
-			err = operatorError(tok)
+			err = problem.New(problem.Unauthenticated, "the operator key is not valid")
+			if cred, perr := Parse(tok); perr == nil && cred.Prefix != OperatorKeyPrefix {
+				err = WrongKind(c.Request.Context(), live, tok, "the operator key")
+			}
 		}
 		if err != nil {
 			httpserver.Fail(c, err)
@@ -49,15 +77,6 @@ func Operator(keyHash []byte) gin.HandlerFunc {
 		c.Set(ContextActor, "operator")
 		c.Next()
 	}
-}
-
-// operatorError tells a trust key or candidate token used on an operator
-// route (403: known, but not allowed) from a wrong key (401).
-func operatorError(tok string) error {
-	if cred, err := Parse(tok); err == nil && cred.Prefix != OperatorKeyPrefix {
-		return problem.New(problem.Forbidden, "operator routes need the operator key")
-	}
-	return problem.New(problem.Unauthenticated, "the operator key is not valid")
 }
 
 // Candidates checks candidate tokens against the candidates bucket.

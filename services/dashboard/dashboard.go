@@ -215,7 +215,7 @@ func (s *Service) routes() *gin.Engine {
 	r.GET("/openapi.json", doc)
 	// The dashboard's paths have prefixes of their own, so that one public
 	// base URL can serve every service without a rewrite.
-	s.apiRoutes(r.Group(APIPrefix, auth.Operator(s.opKey)))
+	s.apiRoutes(r.Group(APIPrefix, auth.Operator(s.opKey, nil)))
 	s.pageRoutes(r.Group(PagePrefix))
 	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, PagePrefix+"/") })
 	return r

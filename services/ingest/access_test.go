@@ -13,8 +13,9 @@ import (
 // TestHostileCredentials sends a trust route, a candidate route and an
 // operator route every kind of credential a stranger has: none, malformed,
 // forged, revoked, superseded, erased, another kind's. Each is 401 (with
-// its challenge) or, for a credential of another kind that may not use the
-// route, 403; never a 5xx.
+// its challenge) or, for a live credential of another kind that may not use
+// the route, 403; never a 5xx. A forged key of any kind is 401 on every
+// route, so that no answer tells whether its trust or candidate exists.
 func TestHostileCredentials(t *testing.T) {
 	t.Parallel()
 	f := start(t)
@@ -47,18 +48,18 @@ func TestHostileCredentials(t *testing.T) {
 		{name: "garbage", authorization: "Bearer not-a-key-at-all", want: [3]int{401, 401, 401}},
 		{name: "overlong", authorization: "Bearer cjt.RJ1." + keyID + "." + strings.Repeat("s", 300), want: [3]int{401, 401, 401}},
 		{name: "two credentials", authorization: "Bearer " + key + " " + key, want: [3]int{401, 401, 401}},
-		{name: "forged trust key", authorization: "Bearer cjt.RJ1." + keyID + "." + secret, want: [3]int{401, 401, 403}},
-		{name: "trust key of no trust", authorization: "Bearer cjt.ZZ9." + keyID + "." + secret, want: [3]int{401, 401, 403}},
-		{name: "trust key, owner a wildcard", authorization: "Bearer cjt.*." + keyID + "." + secret, want: [3]int{401, 401, 403}},
-		{name: "trust key, owner a full wildcard", authorization: "Bearer cjt.>." + keyID + "." + secret, want: [3]int{401, 401, 403}},
-		{name: "trust key, owner not a code", authorization: "Bearer cjt.R J!." + keyID + "." + secret, want: [3]int{401, 401, 403}},
-		{name: "revoked trust key", authorization: "Bearer " + spare.APIKey.Key, want: [3]int{401, 401, 403}},
-		{name: "forged candidate token", authorization: "Bearer cjc." + cid + "." + secret, want: [3]int{403, 401, 403}},
-		{name: "superseded candidate token", authorization: "Bearer " + old, want: [3]int{403, 401, 403}},
-		{name: "erased candidate's token", authorization: "Bearer " + goneToken, candidate: gone, want: [3]int{403, 401, 403}},
-		{name: "candidate token, id a wildcard", authorization: "Bearer cjc.c*." + secret, candidate: "c*", want: [3]int{403, 401, 403}},
-		{name: "candidate token, id not an id", authorization: "Bearer cjc.c x." + secret, candidate: "c%20x", want: [3]int{403, 401, 403}},
-		{name: "forged operator key", authorization: "Bearer cjo.test." + secret, want: [3]int{403, 401, 401}},
+		{name: "forged trust key", authorization: "Bearer cjt.RJ1." + keyID + "." + secret, want: [3]int{401, 401, 401}},
+		{name: "trust key of no trust", authorization: "Bearer cjt.ZZ9." + keyID + "." + secret, want: [3]int{401, 401, 401}},
+		{name: "trust key, owner a wildcard", authorization: "Bearer cjt.*." + keyID + "." + secret, want: [3]int{401, 401, 401}},
+		{name: "trust key, owner a full wildcard", authorization: "Bearer cjt.>." + keyID + "." + secret, want: [3]int{401, 401, 401}},
+		{name: "trust key, owner not a code", authorization: "Bearer cjt.R J!." + keyID + "." + secret, want: [3]int{401, 401, 401}},
+		{name: "revoked trust key", authorization: "Bearer " + spare.APIKey.Key, want: [3]int{401, 401, 401}},
+		{name: "forged candidate token", authorization: "Bearer cjc." + cid + "." + secret, want: [3]int{401, 401, 401}},
+		{name: "superseded candidate token", authorization: "Bearer " + old, want: [3]int{401, 401, 401}},
+		{name: "erased candidate's token", authorization: "Bearer " + goneToken, candidate: gone, want: [3]int{401, 401, 401}},
+		{name: "candidate token, id a wildcard", authorization: "Bearer cjc.c*." + secret, candidate: "c*", want: [3]int{401, 401, 401}},
+		{name: "candidate token, id not an id", authorization: "Bearer cjc.c x." + secret, candidate: "c%20x", want: [3]int{401, 401, 401}},
+		{name: "forged operator key", authorization: "Bearer cjo.test." + secret, want: [3]int{401, 401, 401}},
 		{name: "operator key", authorization: "Bearer " + opKey, want: [3]int{403, 401, 200}},
 		{name: "trust key", authorization: "Bearer " + key, want: [3]int{200, 401, 403}},
 		{name: "candidate token", authorization: "Bearer " + fresh.Token, want: [3]int{403, 200, 403}},

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"errors"
 
 	"github.com/gin-gonic/gin"
@@ -30,7 +31,7 @@ func (s *Service) routes() (*gin.Engine, error) {
 	byKey := ratelimit.Middleware("credential", s.limitByKey, func(c *gin.Context) string { return c.GetString(auth.ContextActor) }, s.log, s.limits)
 	small := httpserver.LimitBody(s.cfg.MaxBodyBytes)
 	candidates := auth.NewCandidates(s.candidates)
-	operator := []gin.HandlerFunc{byAddr, small, auth.Operator(s.operatorKey), byKey}
+	operator := []gin.HandlerFunc{byAddr, small, auth.Operator(s.operatorKey, s.liveCredential), byKey}
 	trust := []gin.HandlerFunc{byAddr, s.requireTrust, byKey}
 	candidate := []gin.HandlerFunc{byAddr, small, candidates.Candidate("id"), byKey}
 	public := []gin.HandlerFunc{byAddr, small}
@@ -83,33 +84,62 @@ func (s *Service) requireTrust(c *gin.Context) {
 		return
 	}
 	cred, err := auth.Parse(tok)
-	switch {
-	case err != nil:
+	if err != nil {
 		httpserver.Fail(c, problem.New(problem.Unauthenticated, "the API key is not valid"))
 		return
-	case cred.Prefix != auth.TrustKeyPrefix:
-		httpserver.Fail(c, problem.New(problem.Forbidden, "this route needs a trust API key"))
+	}
+	if cred.Prefix != auth.TrustKeyPrefix {
+		httpserver.Fail(c, auth.WrongKind(c.Request.Context(), s.liveCredential, tok, "a trust API key"))
 		return
 	}
+	t, err := s.trustOfKey(c.Request.Context(), cred)
+	if err != nil {
+		httpserver.Fail(c, err)
+		return
+	}
+	c.Set(auth.ContextTrust, t)
+	c.Set(auth.ContextActor, "trust:"+t.GetCode()+"/"+cred.KeyID)
+	c.Next()
+}
+
+// trustOfKey returns the trust whose live key cred is; a key of no trust,
+// a wrong secret and a revoked key are alike 401.
+func (s *Service) trustOfKey(ctx context.Context, cred auth.Credential) (*eventsv1.Trust, error) {
 	var t eventsv1.Trust
 	// A trust or key made a moment ago may not have reached the replica
 	// that answers: the leader decides before a refusal.
-	_, err = s.trusts.GetConfirmed(c.Request.Context(), cred.Owner, &t, func() bool { return hasKey(&t, cred) })
-	if errors.Is(err, bus.ErrNotFound) {
-		httpserver.Fail(c, problem.New(problem.Unauthenticated, "the API key is not valid"))
-		return
+	_, err := s.trusts.GetConfirmed(ctx, cred.Owner, &t, func() bool { return hasKey(&t, cred) })
+	switch {
+	case errors.Is(err, bus.ErrNotFound):
+		return nil, problem.New(problem.Unauthenticated, "the API key is not valid")
+	case err != nil:
+		return nil, problem.Wrap(problem.Unavailable, err, "keys cannot be checked just now")
+	case !hasKey(&t, cred):
+		return nil, problem.New(problem.Unauthenticated, "the API key is not valid or was revoked")
 	}
+	return &t, nil
+}
+
+// liveCredential says whether tok is a live credential of any kind (see
+// auth.Live): the difference between 403 and 401 on a route that needs
+// another kind.
+func (s *Service) liveCredential(ctx context.Context, tok string) (bool, error) {
+	cred, err := auth.Parse(tok)
 	if err != nil {
-		httpserver.Fail(c, problem.Wrap(problem.Unavailable, err, "keys cannot be checked just now"))
-		return
+		return false, nil
 	}
-	if !hasKey(&t, cred) {
-		httpserver.Fail(c, problem.New(problem.Unauthenticated, "the API key is not valid or was revoked"))
-		return
+	switch cred.Prefix {
+	case auth.OperatorKeyPrefix:
+		return auth.Matches(s.operatorKey, tok), nil
+	case auth.TrustKeyPrefix:
+		_, err = s.trustOfKey(ctx, cred)
+	default:
+		_, _, err = auth.NewCandidates(s.candidates).Verify(ctx, tok, cred.Owner)
 	}
-	c.Set(auth.ContextTrust, &t)
-	c.Set(auth.ContextActor, "trust:"+t.GetCode()+"/"+cred.KeyID)
-	c.Next()
+	if problem.KindOf(err) == problem.Unavailable {
+		return false, err
+	}
+	return err == nil, nil
 }
 
 func trustOf(c *gin.Context) *eventsv1.Trust {
