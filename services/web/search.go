@@ -11,8 +11,8 @@ import (
 
 	"github.com/clinjobs/clinjobs/pkg/geo"
 	"github.com/clinjobs/clinjobs/pkg/jobs"
-	"github.com/clinjobs/clinjobs/services/web/internal/jobsapi"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
+	"github.com/clinjobs/clinjobs/services/web/internal/jobsapi"
 )
 
 // pageSize is how many results a page of search shows.
