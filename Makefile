@@ -24,7 +24,7 @@ run: ## run the whole system in one process (embedded NATS, data in ./data); Ctr
 	@exec $(BIN)/clinjobs
 
 build: ## build every service binary into build/bin
-	@for m in ingest matching notification dashboard clinjobs; do go build -o $(BIN)/$$m ./services/$$m/cmd/$$m || exit 1; done
+	@for m in ingest matching notification dashboard web clinjobs; do go build -o $(BIN)/$$m ./services/$$m/cmd/$$m || exit 1; done
 
 test: images deps ## run every module's tests (needs Docker: Redis and system tests run in containers), then the fuzz targets briefly
 	@for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GOTEST) ./...) || exit 1; done

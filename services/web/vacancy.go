@@ -17,6 +17,9 @@ type vacancyPage struct {
 	DaysLeft int
 	Map      siteMap
 	Sites    []jobs.SiteView
+	// ClosedOn is the date it closed: its closing date, or the day the
+	// trust closed it early.
+	ClosedOn string
 	// Requirements is nil when the vacancy states none.
 	Requirements *requirements
 }
@@ -43,7 +46,10 @@ func (s *Service) vacancy(c *gin.Context) {
 	open := vac.Status == "open" && s.now().Before(vac.ClosesAt)
 	sites := append([]jobs.SiteView{vac.Site}, vac.OtherSites...)
 	page := vacancyPage{V: vac, Open: open, DaysLeft: s.daysLeft(vac.ClosingDate), Sites: sites, Map: drawMap(sites),
-		Requirements: s.requirementsOf(vac.Requirements)}
+		Requirements: s.requirementsOf(vac.Requirements), ClosedOn: vac.ClosingDate}
+	if c := vac.ClosesAt.UTC().Format(jobs.DateLayout); !open && c < vac.ClosingDate {
+		page.ClosedOn = c
+	}
 	s.render(c, http.StatusOK, "vacancy", view{
 		Title: vac.Title + " - " + vac.Trust.Name, Nav: "search",
 		Canonical: s.baseURL(c.Request) + "/jobs/" + vac.ID,
