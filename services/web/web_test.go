@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/clinjobs/clinjobs/pkg/jobs"
-	"github.com/clinjobs/clinjobs/services/web/internal/catalog"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
+	"github.com/clinjobs/clinjobs/services/web/internal/catalog"
 )
 
 // TestEveryKeyIsWritten holds the catalogue to the templates and the
