@@ -25,7 +25,7 @@ run: ## run the whole system in one process (embedded NATS, data in ./data); Ctr
 	@exec $(BIN)/clinjobs
 
 build: ## build every service binary into build/bin
-	@for m in ingest matching notification dashboard clinjobs; do go build -o $(BIN)/$$m ./services/$$m/cmd/$$m || exit 1; done
+	@for m in ingest matching notification dashboard web clinjobs; do go build -o $(BIN)/$$m ./services/$$m/cmd/$$m || exit 1; done
 
 # Packages whose tests are long single-goroutine property tests (random
 # populations checked against a reference): the race detector has nothing to

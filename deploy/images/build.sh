@@ -11,7 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tag=${CLINJOBS_IMAGE_TAG:-local}
 out=${OUT:-$root/build/images}
-services=(ingest matching notification dashboard clinjobs)
+services=(ingest matching notification dashboard web clinjobs)
 all=(nats redis proxy "${services[@]}")
 wanted=("$@")
 [ ${#wanted[@]} -gt 0 ] || wanted=("${all[@]}")

@@ -22,6 +22,7 @@ import (
 type Wired struct {
 	API  API
 	Unit Unit
+	// Conn is the service's NATS connection; nil for one that needs none.
 	Conn *nats.Conn
 }
 
@@ -61,10 +62,15 @@ func runMain(ctx context.Context, name string, wire WireFunc) error {
 	if err != nil {
 		return err
 	}
+	var conns []*nats.Conn
+	// A service that needs no NATS (web) wires none.
+	if w.Conn != nil {
+		conns = append(conns, w.Conn)
+	}
 	return Run(ctx, log, Process{
 		APIs:      []API{w.API},
 		Units:     []Unit{w.Unit},
-		Conns:     []*nats.Conn{w.Conn},
+		Conns:     conns,
 		Listening: func(name, addr string) { log.Info("listening", "api", name, "addr", addr) },
 	})
 }

@@ -9,6 +9,7 @@ require (
 	github.com/clinjobs/clinjobs/services/ingest v0.0.0
 	github.com/clinjobs/clinjobs/services/matching v0.0.0
 	github.com/clinjobs/clinjobs/services/notification v0.0.0
+	github.com/clinjobs/clinjobs/services/web v0.0.0
 	github.com/moby/moby/api v1.56.1
 	github.com/moby/moby/client v0.6.2
 	github.com/nats-io/nats-server/v2 v2.15.3
@@ -143,4 +144,5 @@ replace (
 	github.com/clinjobs/clinjobs/services/ingest => ../ingest
 	github.com/clinjobs/clinjobs/services/matching => ../matching
 	github.com/clinjobs/clinjobs/services/notification => ../notification
+	github.com/clinjobs/clinjobs/services/web => ../web
 )

@@ -71,7 +71,9 @@ func Document() *openapi.Document {
 		Responses: map[int]openapi.Response{200: {Description: "one result per vacancy", Body: BulkAnswer{}}}, Problems: with(400, 401, 403, 413, 415, 422)})
 	d.Add("GET", "/v1/vacancies", openapi.Operation{Summary: "open vacancies, filtered", Params: append(append([]openapi.Param{
 		{Name: "specialism", In: "query"}, {Name: "near", In: "query", Description: "latitude,longitude"},
-		{Name: "within_km", In: "query", Type: "number", Description: "with near; default 50"}}, filters...), paging...),
+		{Name: "within_km", In: "query", Type: "number", Description: "with near or postcode; default 50"},
+		{Name: "postcode", In: "query", Description: "a UK postcode, placed as vacancies' sites are; instead of near"},
+		{Name: "contract", In: "query"}, {Name: "working_pattern", In: "query", Description: "vacancies offering this pattern"}}, filters...), paging...),
 		Responses: map[int]openapi.Response{200: {Description: "a page", Body: VacancyList{}}}, Problems: with(422)})
 	d.Add("GET", "/v1/vacancies/{id}", openapi.Operation{Summary: "a vacancy (Accept: application/ld+json for a schema.org JobPosting)",
 		Responses: map[int]openapi.Response{200: {Description: "the vacancy", Body: jobs.VacancyView{}, Headers: []string{"ETag"},

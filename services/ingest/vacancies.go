@@ -277,6 +277,9 @@ func (s *Service) getJobPosting(c *gin.Context) {
 type VacancyList struct {
 	Vacancies  []jobs.VacancyView `json:"vacancies"`
 	NextCursor string             `json:"next_cursor,omitempty"`
+	// Near is the point a search by place was made around (a postcode
+	// placed), so that a client can show each site's distance from it.
+	Near *jobs.PlaceView `json:"near,omitempty"`
 }
 
 // Page sizes of lists.
@@ -317,6 +320,9 @@ func (s *Service) list(c *gin.Context, f projection.Filter) {
 	out := VacancyList{Vacancies: make([]jobs.VacancyView, 0, len(page.Entries))}
 	for _, e := range page.Entries {
 		out.Vacancies = append(out.Vacancies, jobs.ViewVacancy(e.Vacancy))
+	}
+	if f.Near != nil {
+		out.Near = &jobs.PlaceView{Latitude: f.Near.Lat, Longitude: f.Near.Lon}
 	}
 	if page.Next != "" {
 		out.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(page.Next))
@@ -374,6 +380,7 @@ func (s *Service) filter(c *gin.Context, public bool) (projection.Filter, error)
 		}
 	}
 	if public {
+		s.searchFilter(c, &f, bad)
 		if v := c.Query("near"); v != "" {
 			lat, lon, ok := strings.Cut(v, ",")
 			la, err1 := strconv.ParseFloat(strings.TrimSpace(lat), 64)

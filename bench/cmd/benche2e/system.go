@@ -100,7 +100,7 @@ func startSystem(ctx context.Context, root, image string) (*system, error) {
 	s.cmd.Env = append(os.Environ(),
 		"DATA_DIR="+filepath.Join(s.dir, "data"), "NATS_HOST=127.0.0.1", "NATS_PORT="+strconv.Itoa(ports[0]),
 		"INGEST_ADDR="+addr(ports[1]), "MATCHING_ADDR="+addr(ports[2]), "NOTIFICATION_ADDR="+addr(ports[3]),
-		"DASHBOARD_ADDR="+addr(ports[4]), "REDIS_ADDR="+s.RedisAddr, "ALLOW_PRIVATE_WEBHOOKS=true",
+		"DASHBOARD_ADDR="+addr(ports[4]), "WEB_ADDR=127.0.0.1:0", "REDIS_ADDR="+s.RedisAddr, "ALLOW_PRIVATE_WEBHOOKS=true",
 		// The load comes from one address and signs up a whole population.
 		"RATE_LIMIT_PER_MINUTE=1000000000", "RATE_LIMIT_ANONYMOUS_PER_MINUTE=1000000000",
 		"LOG_LEVEL=warn", "LOG_FORMAT=text", "PPROF_ADDR="+addr(ports[5]),

@@ -37,6 +37,7 @@ import (
 	"github.com/clinjobs/clinjobs/services/matching"
 	"github.com/clinjobs/clinjobs/services/notification"
 	"github.com/clinjobs/clinjobs/services/notification/mail"
+	"github.com/clinjobs/clinjobs/services/web"
 )
 
 // Config is the all-in-one's configuration.
@@ -51,6 +52,10 @@ type Config struct {
 	NATSPort int
 	// Addresses of the four APIs. Defaults: :8080, :8081, :8082, :8083.
 	IngestAddr, MatchingAddr, NotificationAddr, DashboardAddr string
+	// WebAddr is the one address of everything: the web pages and every
+	// API, routed by path as the compose stack's proxy routes them.
+	// Default: :8000.
+	WebAddr string
 	// OperatorKey admits operators. Default: the key in DataDir/operator.key,
 	// made at first start.
 	OperatorKey string
@@ -67,6 +72,9 @@ type Config struct {
 	// DeliveryRetries is notification's retry schedule. Default: the
 	// published one (tests shorten it).
 	DeliveryRetries []time.Duration
+	// WebPublicURL is the site's base URL in the sitemap, feeds and
+	// JSON-LD. Default: the address each request names.
+	WebPublicURL string
 	// PublicURL is the base URL of the notification API in unsubscribe
 	// links. Default: http://localhost:8082.
 	PublicURL string
@@ -83,10 +91,10 @@ type Config struct {
 }
 
 // AllServices are the services of the system, in the order they start.
-var AllServices = []string{ingest.Name, matching.Name, notification.Name, dashboard.Name}
+var AllServices = []string{ingest.Name, matching.Name, notification.Name, dashboard.Name, web.Name}
 
 // ConfigFromEnv reads DATA_DIR, NATS_HOST, NATS_PORT, INGEST_ADDR,
-// MATCHING_ADDR, NOTIFICATION_ADDR, DASHBOARD_ADDR, OPERATOR_KEY,
+// MATCHING_ADDR, NOTIFICATION_ADDR, DASHBOARD_ADDR, WEB_ADDR, OPERATOR_KEY,
 // ALLOW_PRIVATE_WEBHOOKS, RATE_LIMIT_PER_MINUTE,
 // RATE_LIMIT_ANONYMOUS_PER_MINUTE, PUBLIC_URL, SMTP_ADDR, SMTP_FROM, SMTP_USERNAME,
 // SMTP_PASSWORD, SMTP_TLS and the Redis settings.
@@ -99,6 +107,7 @@ func ConfigFromEnv(r *config.Reader) Config {
 		MatchingAddr:         r.String("MATCHING_ADDR", ":8081"),
 		NotificationAddr:     r.String("NOTIFICATION_ADDR", ":8082"),
 		DashboardAddr:        r.String("DASHBOARD_ADDR", ":8083"),
+		WebAddr:              r.String("WEB_ADDR", ":8000"),
 		OperatorKey:          r.String("OPERATOR_KEY", ""),
 		Redis:                redisclient.ConfigFromEnv(r),
 		AllowPrivateWebhooks: r.Bool("ALLOW_PRIVATE_WEBHOOKS", false),
@@ -117,7 +126,7 @@ func (c *Config) setDefaults() {
 	for _, d := range []struct {
 		addr *string
 		def  string
-	}{{&c.IngestAddr, ":8080"}, {&c.MatchingAddr, ":8081"}, {&c.NotificationAddr, ":8082"}, {&c.DashboardAddr, ":8083"}} {
+	}{{&c.IngestAddr, ":8080"}, {&c.MatchingAddr, ":8081"}, {&c.NotificationAddr, ":8082"}, {&c.DashboardAddr, ":8083"}, {&c.WebAddr, ":8000"}} {
 		if *d.addr == "" {
 			*d.addr = d.def
 		}
@@ -288,8 +297,29 @@ func (sys *System) wire(ctx context.Context, cfg Config) (serve.Process, error) 
 			return err
 		},
 	}
+	// The one address: the pages and every API, routed by path. The web
+	// service reads the APIs through it in-process, as it reads them
+	// through the proxy in the compose stack.
+	fr := &front{handlers: map[string]http.Handler{}}
+	builders[web.Name] = func(*nats.Conn) error {
+		svc, err := web.New(ctx, web.Config{HTTPAddr: cfg.WebAddr, PublicURL: cfg.WebPublicURL},
+			web.Deps{Log: sys.log, API: fr, Now: cfg.Now, Metrics: serve.NewRegistry(), Tracer: cfg.Tracer})
+		if err == nil {
+			fr.handlers[web.Name] = svc.Handler()
+			proc.APIs = append(proc.APIs, serve.API{Name: web.Name, Addr: cfg.WebAddr, Handler: fr})
+			proc.Units = append(proc.Units, svc)
+		}
+		return err
+	}
 	for _, name := range AllServices {
 		if !slices.Contains(cfg.Services, name) {
+			continue
+		}
+		if name == web.Name {
+			// Needs no NATS.
+			if err := builders[name](nil); err != nil {
+				return fail(err)
+			}
 			continue
 		}
 		nc, err := connect(name)
@@ -298,6 +328,11 @@ func (sys *System) wire(ctx context.Context, cfg Config) (serve.Process, error) 
 		}
 		if err := builders[name](nc); err != nil {
 			return fail(err)
+		}
+	}
+	for _, api := range proc.APIs {
+		if api.Name != web.Name {
+			fr.handlers[api.Name] = api.Handler
 		}
 	}
 	return proc, nil

@@ -27,6 +27,7 @@ func startWith(t *testing.T, cfg allinone.Config) (*allinone.System, e2etest.API
 	}
 	cfg.NATSPort, cfg.AllowPrivateWebhooks = -1, true
 	cfg.IngestAddr, cfg.MatchingAddr, cfg.NotificationAddr, cfg.DashboardAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.WebAddr = "127.0.0.1:0"
 	sys, err := allinone.Start(context.Background(), cfg, logging.Discard())
 	if err != nil {
 		t.Fatal(err)

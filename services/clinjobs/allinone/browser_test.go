@@ -1,12 +1,10 @@
 package allinone_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
@@ -27,10 +25,6 @@ import (
 // temporary directory.
 func TestDashboardInABrowser(t *testing.T) {
 	t.Parallel()
-	browser, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("Debian's chromium is needed (apt-get install chromium; make test and .ci/run install it)")
-	}
 	sys, api := startWith(t, allinone.Config{DeliveryRetries: []time.Duration{50 * time.Millisecond}})
 	var failing atomic.Bool
 	var delivered atomic.Int32
@@ -46,13 +40,7 @@ func TestDashboardInABrowser(t *testing.T) {
 	}))
 	t.Cleanup(rcv.Close)
 
-	alloc, cancel := chromedp.NewExecAllocator(t.Context(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1400, 1600))...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	ctx := browserTab(t)
 	count := func(selector string) int {
 		t.Helper()
 		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(selector)+`).length`))

@@ -79,6 +79,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cache = "Redis at " + cfg.Redis.Addrs[0]
 	}
 	fmt.Fprintf(stdout, "Clinical Engineering Jobs is running (data in %s, match cache %s).\n", cfg.DataDir, cache)
+	if sys.Addr("web") != "" {
+		fmt.Fprintf(stdout, "Open %s in a browser: the job search, and every API below under the same address.\n", sys.URL("web"))
+	}
 	for _, api := range []struct{ name, what string }{
 		{"ingest", "trusts post vacancies, candidates sign up"},
 		{"matching", "candidates read their matches"},

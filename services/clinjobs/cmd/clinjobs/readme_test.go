@@ -65,7 +65,8 @@ func TestREADME(t *testing.T) {
 
 	dir := t.TempDir()
 	sys, err := allinone.Start(t.Context(), allinone.Config{DataDir: dir, NATSPort: -1, AllowPrivateWebhooks: true,
-		IngestAddr: "127.0.0.1:0", MatchingAddr: "127.0.0.1:0", NotificationAddr: "127.0.0.1:0", DashboardAddr: "127.0.0.1:0"},
+		IngestAddr: "127.0.0.1:0", MatchingAddr: "127.0.0.1:0", NotificationAddr: "127.0.0.1:0", DashboardAddr: "127.0.0.1:0",
+		WebAddr: "127.0.0.1:0"},
 		logging.Discard())
 	if err != nil {
 		t.Fatal(err)

@@ -159,6 +159,10 @@ type Filter struct {
 	WithinKm      float64
 	ClosingAfter  string // YYYY-MM-DD: closing on or after this date
 	ClosingBefore string // YYYY-MM-DD: closing on or before this date
+	// Contract and WorkingPattern select vacancies on that contract, or
+	// offering that working pattern (the web service's search).
+	Contract       eventsv1.Contract
+	WorkingPattern eventsv1.WorkingPattern
 }
 
 func (f Filter) match(v *eventsv1.Vacancy) bool {
@@ -170,7 +174,9 @@ func (f Filter) match(v *eventsv1.Vacancy) bool {
 		f.Specialism != 0 && !slices.Contains(v.GetSpecialisms(), f.Specialism),
 		f.MinBand != 0 && v.GetBand() < f.MinBand,
 		f.ClosingAfter != "" && v.GetClosingDate() < f.ClosingAfter,
-		f.ClosingBefore != "" && v.GetClosingDate() > f.ClosingBefore:
+		f.ClosingBefore != "" && v.GetClosingDate() > f.ClosingBefore,
+		f.Contract != 0 && v.GetContract() != f.Contract,
+		f.WorkingPattern != 0 && !slices.Contains(v.GetWorkingPatterns(), f.WorkingPattern):
 		return false
 	}
 	if f.Near != nil {
