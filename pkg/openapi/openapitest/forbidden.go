@@ -99,7 +99,7 @@ func Refused(t testing.TB, what string, status int, header http.Header, body []b
 func jsonRequest(method, path string, body []byte) *http.Request {
 	req := httptest.NewRequest(method, path, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer x")
+	req.Header.Set("Authorization", "Bearer x")
 	return req
 }
 
