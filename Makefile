@@ -14,7 +14,7 @@ GOTEST_NORACE ?= go test -count=1 -v=false -timeout 20m
 FUZZTIME ?= 10s
 FAULTS_FUZZTIME ?= 30s
 
-.PHONY: help run test deps fuzz faults test-faults bench bench-match images up secrets down proto proto-check lint tidy build chart-check
+.PHONY: help run test deps fuzz faults test-faults bench bench-match images up secrets down proto proto-check api contract-check lint tidy build chart-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -97,6 +97,27 @@ proto: ## regenerate the Go code of the event contracts
 
 proto-check: proto ## fail if the generated code is not what the .proto files give
 	@test -z "$$(git status --porcelain -- proto)" || { git status --short -- proto; echo "proto/: generated code is stale; run make proto and commit" >&2; exit 1; }
+
+api: ## write api/ (each service's OpenAPI document, the event contracts' descriptors) from the code
+	@cd services/clinjobs && go test -count=1 -run '^TestCommittedContractsAreCurrent$$' ./apidocs -args -update
+
+# The contracts at BASE: main's when on a branch; on main, the first
+# parent's (a merge's is main before it). A break is meant when a commit
+# since BASE says why in a line "Contract-Break: ...".
+contract-check: ## fail on a change to api/ that breaks a client of BASE's (default: main, or HEAD^ on main), unless a commit since says "Contract-Break: why"
+	@base="$${BASE:-}"; \
+	  if [ -z "$$base" ]; then \
+	    if [ "$$(git rev-parse --abbrev-ref HEAD)" = main ]; then base=HEAD^1; else base=$$(git merge-base HEAD main 2>/dev/null || echo HEAD^1); fi; \
+	  fi; \
+	  tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	  if ! git rev-parse -q --verify "$$base^{commit}" >/dev/null; then echo "contract-check: $$base is not in this clone (a shallow one?); nothing compared"; exit 0; fi; \
+	  if ! git cat-file -e "$$base:api" 2>/dev/null; then echo "contract-check: no api/ at $$base; nothing to compare"; exit 0; fi; \
+	  git archive "$$base" api | tar -x -C "$$tmp" && \
+	  go build -o $(BIN)/contractcheck ./pkg/cmd/contractcheck && \
+	  if ! $(BIN)/contractcheck "$$tmp/api" api; then \
+	    if git log --format=%B "$$base..HEAD" | grep -q '^Contract-Break:'; then echo "contract-check: the breaks above are meant (Contract-Break: in a commit since $$base)"; \
+	    else echo "contract-check: api/ breaks clients of $$base's; if that is meant, say why in a commit: Contract-Break: ..." >&2; exit 1; fi; \
+	  fi
 
 lint: ## go vet, gofmt and staticcheck over every module
 	@test -z "$$(gofmt -l $(MODULES) deploy/helm/chartcheck | grep -v '\.pb\.go$$' | tee /dev/stderr)" || { echo "gofmt would change the files above" >&2; exit 1; }

@@ -141,6 +141,10 @@ type RegistrationInput struct {
 	ExpectedDate string `json:"expected_date,omitempty" api:"format=date"`
 }
 
+// OpenAPIAlternative says that a register's name alone is read too (see
+// openapi.Alternative).
+func (*RegistrationInput) OpenAPIAlternative() any { return "" }
+
 // UnmarshalJSON reads an object, or a register's name alone as registered.
 func (r *RegistrationInput) UnmarshalJSON(b []byte) error {
 	var name string

@@ -42,6 +42,12 @@ type Param struct {
 	Description string
 	// Type is string, integer, number or boolean. Default: string.
 	Type string
+	// Min and Max are a number's inclusive bounds, if any.
+	Min, Max *float64
+	// Enum lists a string's values, if it has a list.
+	Enum []string
+	// Format is a string's format (date, for one), if any.
+	Format string
 }
 
 // Response is one answer of an operation.
@@ -123,8 +129,21 @@ func (d *Document) operation(id, path string, op Operation) map[string]any {
 		if t == "" {
 			t = "string"
 		}
+		schema := map[string]any{"type": t}
+		if p.Min != nil {
+			schema["minimum"] = *p.Min
+		}
+		if p.Max != nil {
+			schema["maximum"] = *p.Max
+		}
+		if len(p.Enum) > 0 {
+			schema["enum"] = p.Enum
+		}
+		if p.Format != "" {
+			schema["format"] = p.Format
+		}
 		params = append(params, map[string]any{"name": p.Name, "in": p.In, "required": p.Required,
-			"description": p.Description, "schema": map[string]any{"type": t}})
+			"description": p.Description, "schema": schema})
 	}
 	if len(params) > 0 {
 		o["parameters"] = params
@@ -256,6 +275,13 @@ func (d *Document) Handler() (gin.HandlerFunc, error) {
 	return func(c *gin.Context) { c.Data(http.StatusOK, "application/json", data) }, nil
 }
 
+// Alternative is implemented by a struct type that its decoder also reads
+// in another form (a register's name alone for a registration, say): its
+// schema is anyOf the struct's and that of OpenAPIAlternative's value.
+type Alternative interface {
+	OpenAPIAlternative() any
+}
+
 var timeType = reflect.TypeOf(time.Time{})
 var rawType = reflect.TypeOf(json.RawMessage{})
 
@@ -303,7 +329,11 @@ func (d *Document) schemaOf(t reflect.Type) map[string]any {
 			d.schemas[name] = map[string]any{} // placeholder against recursion
 			d.schemas[name] = d.structSchema(t)
 		}
-		return map[string]any{"$ref": "#/components/schemas/" + name}
+		ref := map[string]any{"$ref": "#/components/schemas/" + name}
+		if alt, ok := reflect.New(t).Interface().(Alternative); ok {
+			return map[string]any{"anyOf": []any{ref, d.schemaOf(reflect.TypeOf(alt.OpenAPIAlternative()))}}
+		}
+		return ref
 	}
 	return map[string]any{}
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -28,21 +29,35 @@ import (
 
 // Config says where spans go.
 type Config struct {
-	// OTLPEndpoint is the OTLP/HTTP collector, such as http://collector:4318.
-	// Empty: tracing is off. Default: empty.
+	// OTLPEndpoint is the OTLP/HTTP collector's URL for traces, such as
+	// http://collector:4318/v1/traces. Empty: tracing is off. Default: empty.
 	OTLPEndpoint string
 	// SampleRatio is the share of new traces kept, 0 to 1. Default: 1.
 	SampleRatio float64
+	// SamplerFromEnv leaves the sampler to OTEL_TRACES_SAMPLER and
+	// OTEL_TRACES_SAMPLER_ARG, as the OpenTelemetry SDK reads them, instead
+	// of SampleRatio. Default: false.
+	SamplerFromEnv bool
 }
 
-// ConfigFromEnv reads OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_TRACES_SAMPLE_PERCENT
-// (0 to 100).
+// ConfigFromEnv reads the standard OpenTelemetry variables:
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (the traces URL as it is), else
+// OTEL_EXPORTER_OTLP_ENDPOINT (the collector's base URL, to which
+// /v1/traces is added, as the specification says); OTEL_TRACES_SAMPLER
+// (with OTEL_TRACES_SAMPLER_ARG), else OTEL_TRACES_SAMPLE_PERCENT (0 to
+// 100, ours). The exporter itself reads OTEL_EXPORTER_OTLP_HEADERS,
+// OTEL_EXPORTER_OTLP_TIMEOUT and the like, and the resource
+// OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES.
 func ConfigFromEnv(r *config.Reader) Config {
 	ratio := 1.0
 	if n := r.Int("OTEL_TRACES_SAMPLE_PERCENT", 100); n >= 0 && n <= 100 {
 		ratio = float64(n) / 100
 	}
-	return Config{OTLPEndpoint: r.String("OTEL_EXPORTER_OTLP_ENDPOINT", ""), SampleRatio: ratio}
+	endpoint := r.String("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
+	if base := r.String("OTEL_EXPORTER_OTLP_ENDPOINT", ""); endpoint == "" && base != "" {
+		endpoint = strings.TrimSuffix(base, "/") + "/v1/traces"
+	}
+	return Config{OTLPEndpoint: endpoint, SampleRatio: ratio, SamplerFromEnv: r.String("OTEL_TRACES_SAMPLER", "") != ""}
 }
 
 // Tracing is the tracer provider of one process.
@@ -61,15 +76,19 @@ func NewTracing(ctx context.Context, cfg Config, service, version string) (*Trac
 	if err != nil {
 		return nil, fmt.Errorf("otlp exporter %s: %w", cfg.OTLPEndpoint, err)
 	}
-	res := sdkresource.NewSchemaless(
+	// OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, where set, win.
+	res, err := sdkresource.Merge(sdkresource.NewSchemaless(
 		attribute.String("service.name", service),
 		attribute.String("service.version", version),
-	)
-	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithBatcher(exp),
-		sdktrace.WithResource(res),
-		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(cfg.SampleRatio))),
-	)
+	), sdkresource.Environment())
+	if err != nil {
+		return nil, fmt.Errorf("trace resource: %w", err)
+	}
+	opts := []sdktrace.TracerProviderOption{sdktrace.WithBatcher(exp), sdktrace.WithResource(res)}
+	if !cfg.SamplerFromEnv {
+		opts = append(opts, sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(cfg.SampleRatio))))
+	}
+	tp := sdktrace.NewTracerProvider(opts...)
 	return &Tracing{Provider: tp, shutdown: tp.Shutdown}, nil
 }
 

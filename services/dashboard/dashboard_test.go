@@ -61,7 +61,8 @@ func start(t *testing.T, opts ...func(*dashboard.Config, *dashboard.Deps)) *fixt
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := &http.Client{Transport: &openapitest.Transport{T: t, Validator: openapitest.NewValidator(t, dashboard.Document())}}
+	api := &http.Client{Transport: &openapitest.Transport{T: t, Validator: openapitest.NewValidator(t, dashboard.Document()),
+		Requests: openapitest.NewRequestChecker(t, dashboard.Document())}}
 	return &fixture{nc: nc, js: js, pub: bus.NewPublisher(js), srv: srv, api: api}
 }
 

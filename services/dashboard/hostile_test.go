@@ -18,7 +18,8 @@ import (
 )
 
 // send makes a request with its Authorization header and body as given: a
-// string, bytes, a reader (sent without a length) or a value to encode.
+// string, bytes, a reader (sent without a length) or a value to encode;
+// the answer and the request are held to the OpenAPI document.
 func (f *fixture) send(t *testing.T, method, path, authorization string, body any, header map[string]string) (int, http.Header, []byte) {
 	t.Helper()
 	r := httpservertest.Body(t, body)
@@ -36,7 +37,7 @@ func (f *fixture) send(t *testing.T, method, path, authorization string, body an
 		}
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := f.api.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func Document() *openapi.Document {
 	// The owning service's answer, passed on as it came.
 	forwarded := map[string]any{}
 	problems := []int{400, 401, 403, 404, 409, 413, 415, 422, 500, 503}
-	limit := []openapi.Param{{Name: "limit", In: "query", Type: "integer", Description: "1 to 1000"}}
+	limit := []openapi.Param{{Name: "limit", In: "query", Type: "integer", Min: new(1.0), Max: new(1000.0)}}
 
 	d.Add("GET", "/healthz", openapi.Operation{Summary: "the process is alive", Responses: ok("alive", status)})
 	d.Add("GET", "/readyz", openapi.Operation{Summary: "ready: NATS reachable", Responses: ok("ready", status), Problems: []int{503}})

@@ -83,7 +83,7 @@ func startOn(t *testing.T, nc *nats.Conn, opts ...option) *fixture {
 	t.Cleanup(srv.Close)
 	v := openapitest.NewValidator(t, ingest.Document())
 	f := &fixture{t: t, svc: svc, srv: srv, clock: clk, nc: nc,
-		client: &http.Client{Transport: &openapitest.Transport{T: t, Validator: v}}}
+		client: &http.Client{Transport: &openapitest.Transport{T: t, Validator: v, Requests: openapitest.NewRequestChecker(t, ingest.Document())}}}
 	f.eventually(func() bool { return f.do("GET", "/readyz", "", nil, nil).Status == 200 }, "ready")
 	return f
 }

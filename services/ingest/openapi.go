@@ -40,12 +40,13 @@ func Document() *openapi.Document {
 	idParam := openapi.Param{Name: "Idempotency-Key", In: "header", Description: "makes a retry return the first answer"}
 	ifMatch := openapi.Param{Name: "If-Match", In: "header", Required: true, Description: "the ETag read"}
 	paging := []openapi.Param{
-		{Name: "limit", In: "query", Type: "integer", Description: "1 to 100; default 20"},
+		{Name: "limit", In: "query", Type: "integer", Min: new(1.0), Max: new(100.0), Description: "default 20"},
 		{Name: "cursor", In: "query", Description: "next_cursor of the previous page"},
 	}
 	filters := []openapi.Param{
-		{Name: "role_family", In: "query"}, {Name: "band", In: "query", Description: "this band and above"},
-		{Name: "closing_after", In: "query", Description: "YYYY-MM-DD"}, {Name: "closing_before", In: "query", Description: "YYYY-MM-DD"},
+		{Name: "role_family", In: "query", Enum: jobs.Names[eventsv1.RoleFamily]()},
+		{Name: "band", In: "query", Enum: jobs.Names[eventsv1.Band](), Description: "this band and above"},
+		{Name: "closing_after", In: "query", Format: "date"}, {Name: "closing_before", In: "query", Format: "date"},
 	}
 
 	d.Add("GET", "/healthz", openapi.Operation{Summary: "the process is alive", Responses: map[int]openapi.Response{200: {Description: "alive", Body: status}}})
@@ -66,14 +67,17 @@ func Document() *openapi.Document {
 	d.Add("POST", "/v1/vacancies", openapi.Operation{Summary: "post a vacancy", Auth: openapi.Trust, Params: []openapi.Param{idParam},
 		Request: jobs.VacancyInput{}, Responses: map[int]openapi.Response{201: {Description: "posted", Body: jobs.VacancyView{}, Headers: []string{"Location", "ETag"}}},
 		Problems: with(400, 401, 403, 409, 413, 415, 422)})
-	d.Add("POST", "/v1/vacancies/bulk", openapi.Operation{Summary: "post many vacancies (NDJSON or a JSON array), each answered on its own", Auth: openapi.Trust,
-		Params: []openapi.Param{idParam}, Request: []jobs.VacancyInput{}, RequestTypes: []string{"application/x-ndjson", "application/json"},
+	// Each vacancy of a bulk is checked on its own and answered in the
+	// results, so the request's schema holds only that each is an object.
+	d.Add("POST", "/v1/vacancies/bulk", openapi.Operation{Summary: "post many vacancies (NDJSON or a JSON array), each a VacancyInput checked and answered on its own", Auth: openapi.Trust,
+		Params: []openapi.Param{idParam}, Request: []map[string]any{}, RequestTypes: []string{"application/x-ndjson", "application/json"},
 		Responses: map[int]openapi.Response{200: {Description: "one result per vacancy", Body: BulkAnswer{}}}, Problems: with(400, 401, 403, 413, 415, 422)})
 	d.Add("GET", "/v1/vacancies", openapi.Operation{Summary: "open vacancies, filtered", Params: append(append([]openapi.Param{
-		{Name: "specialism", In: "query"}, {Name: "near", In: "query", Description: "latitude,longitude"},
-		{Name: "within_km", In: "query", Type: "number", Description: "with near or postcode; default 50"},
+		{Name: "specialism", In: "query", Enum: jobs.Names[eventsv1.Specialism]()}, {Name: "near", In: "query", Description: "latitude,longitude"},
+		{Name: "within_km", In: "query", Type: "number", Max: new(float64(jobs.MaxTravelRadiusKm)), Description: "more than 0, with near or postcode; default 50"},
 		{Name: "postcode", In: "query", Description: "a UK postcode, placed as vacancies' sites are; instead of near"},
-		{Name: "contract", In: "query"}, {Name: "working_pattern", In: "query", Description: "vacancies offering this pattern"}}, filters...), paging...),
+		{Name: "contract", In: "query", Enum: jobs.Names[eventsv1.Contract]()},
+		{Name: "working_pattern", In: "query", Enum: jobs.Names[eventsv1.WorkingPattern](), Description: "vacancies offering this pattern"}}, filters...), paging...),
 		Responses: map[int]openapi.Response{200: {Description: "a page", Body: VacancyList{}}}, Problems: with(422)})
 	d.Add("GET", "/v1/vacancies/{id}", openapi.Operation{Summary: "a vacancy (Accept: application/ld+json for a schema.org JobPosting)",
 		Responses: map[int]openapi.Response{200: {Description: "the vacancy", Body: jobs.VacancyView{}, Headers: []string{"ETag"},
@@ -90,7 +94,7 @@ func Document() *openapi.Document {
 	d.Add("GET", "/v1/vacancies/{id}/stats", openapi.Operation{Summary: "how many candidates a vacancy matched and how many were alerted", Auth: openapi.Trust,
 		Responses: map[int]openapi.Response{200: {Description: "counts", Body: VacancyStats{}}}, Problems: with(401, 403, 404)})
 	d.Add("GET", "/v1/trust/vacancies", openapi.Operation{Summary: "the trust's own vacancies, filtered", Auth: openapi.Trust,
-		Params:    append(append([]openapi.Param{{Name: "status", In: "query"}}, filters...), paging...),
+		Params:    append(append([]openapi.Param{{Name: "status", In: "query", Enum: jobs.Names[eventsv1.VacancyStatus]()}}, filters...), paging...),
 		Responses: map[int]openapi.Response{200: {Description: "a page", Body: VacancyList{}}}, Problems: with(401, 403, 422)})
 
 	d.Add("POST", "/v1/candidates", openapi.Operation{Summary: "sign up; the token is shown once", Params: []openapi.Param{idParam},

@@ -87,7 +87,7 @@ func (w *world) start(parts string, r redis.UniversalClient) *replica {
 	srv := httptest.NewServer(svc.Handler())
 	w.t.Cleanup(srv.Close)
 	v := openapitest.NewValidator(w.t, matching.Document())
-	rep := &replica{svc: svc, srv: srv, client: &http.Client{Transport: &openapitest.Transport{T: w.t, Validator: v}}}
+	rep := &replica{svc: svc, srv: srv, client: &http.Client{Transport: &openapitest.Transport{T: w.t, Validator: v, Requests: openapitest.NewRequestChecker(w.t, matching.Document())}}}
 	w.eventually(func() bool { return rep.get(w.t, "/readyz", "", nil) == 200 }, "replica "+parts+" ready")
 	return rep
 }

@@ -11,7 +11,7 @@ func Document() *openapi.Document {
 		"A candidate's ranked matches, with the reasons for each, and their near misses. Errors are RFC 9457 problem documents.")
 	status := map[string]string{}
 	paging := []openapi.Param{
-		{Name: "limit", In: "query", Type: "integer", Description: "1 to 100; default 20"},
+		{Name: "limit", In: "query", Type: "integer", Min: new(1.0), Max: new(100.0), Description: "default 20"},
 		{Name: "cursor", In: "query", Description: "next_cursor of the previous page"},
 	}
 	problems := []int{401, 404, 422, 500, 503}

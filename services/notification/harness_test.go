@@ -75,7 +75,8 @@ func start(t *testing.T, opts ...option) *harness {
 	ns := natstest.Start(t)
 	h := &harness{t: t, ns: ns, nc: natstest.Connect(t, ns), clock: &clock{t: time.Now()}}
 	h.js, _ = jetstream.New(h.nc)
-	h.client = &http.Client{Transport: &openapitest.Transport{T: t, Validator: openapitest.NewValidator(t, notification.Document())}}
+	h.client = &http.Client{Transport: &openapitest.Transport{T: t, Validator: openapitest.NewValidator(t, notification.Document()),
+		Requests: openapitest.NewRequestChecker(t, notification.Document())}}
 	h.cfg = notification.Config{
 		AllowPrivateWebhooks: true, WebhookTimeout: 2 * time.Second, Workers: 8,
 		Retries: []time.Duration{20 * time.Millisecond, 20 * time.Millisecond}, DigestEvery: time.Hour,

@@ -37,7 +37,7 @@ func Document() *openapi.Document {
 	d.Add("GET", subs, openapi.Operation{Summary: "the candidate's subscriptions", Auth: openapi.Candidate, Responses: ok("subscriptions", SubscriptionList{}), Problems: problems})
 	d.Add("GET", one, openapi.Operation{Summary: "one subscription", Auth: openapi.Candidate, Responses: ok("the subscription", SubscriptionAnswer{}), Problems: problems})
 	d.Add("PATCH", one, openapi.Operation{Summary: "change rhythm, hour, weekday, filters or reminders; fields left out keep their value", Auth: openapi.Candidate,
-		Request: SubscriptionInput{}, Patch: true, Responses: ok("the subscription", SubscriptionAnswer{}), Problems: problems})
+		Request: SubscriptionChange{}, Patch: true, Responses: ok("the subscription", SubscriptionAnswer{}), Problems: problems})
 	d.Add("POST", one+"/pause", openapi.Operation{Summary: "pause: nothing is sent, nothing is kept for later", Auth: openapi.Candidate, Responses: ok("the subscription", SubscriptionAnswer{}), Problems: problems})
 	d.Add("POST", one+"/resume", openapi.Operation{Summary: "resume", Auth: openapi.Candidate, Responses: ok("the subscription", SubscriptionAnswer{}), Problems: problems})
 	d.Add("DELETE", one, openapi.Operation{Summary: "unsubscribe", Auth: openapi.Candidate, Responses: map[int]openapi.Response{204: {Description: "gone"}}, Problems: problems})

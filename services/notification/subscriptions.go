@@ -21,15 +21,22 @@ import (
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 )
 
-// SubscriptionInput is a subscription as a candidate writes it. On PATCH
-// every field left out keeps its value; channel and url cannot change.
+// SubscriptionInput is a subscription as a candidate makes it.
 type SubscriptionInput struct {
 	Channel string `json:"channel"`
-	URL     string `json:"url,omitempty"`
+	// URL is a webhook's, and only a webhook has one.
+	URL string `json:"url,omitempty" api:"format=uri"`
+	SubscriptionChange
+}
+
+// SubscriptionChange is what a PATCH may change: every field left out keeps
+// its value; channel and url cannot change (a new subscription can have
+// others), so its document has neither.
+type SubscriptionChange struct {
 	// Rhythm is instant (the default), daily or weekly.
 	Rhythm string `json:"rhythm,omitempty"`
 	// Hour (0-23, Europe/London) of a digest. Default: 8.
-	Hour *int `json:"hour,omitempty"`
+	Hour *int `json:"hour,omitempty" api:"min=0,max=23"`
 	// Weekday of a weekly digest: monday to sunday. Default: monday.
 	Weekday      string   `json:"weekday,omitempty"`
 	RoleFamilies []string `json:"role_families,omitempty"`
@@ -244,12 +251,14 @@ func (s *Service) getSubscription(c *gin.Context) {
 
 // changeSubscription edits one subscription in place.
 func (s *Service) changeSubscription(c *gin.Context) {
-	var in SubscriptionInput
+	var in SubscriptionChange
 	if _, err := httpserver.ReadJSON(c, &in); err != nil {
 		httpserver.Fail(c, err)
 		return
 	}
-	s.editOne(c, func(sub *eventsv1.Subscription) error { return s.apply(c.Request.Context(), sub, in, false) })
+	s.editOne(c, func(sub *eventsv1.Subscription) error {
+		return s.apply(c.Request.Context(), sub, SubscriptionInput{SubscriptionChange: in}, false)
+	})
 }
 
 func (s *Service) pauseSubscription(c *gin.Context) {
