@@ -339,7 +339,7 @@ type VacancyView struct {
 // SourceView says where an imported vacancy came from: candidates apply at
 // its URL.
 type SourceView struct {
-	Name     string `json:"name" api:"enum=nhs_jobs"`
+	Name     string `json:"name"`
 	ID       string `json:"id"`
 	URL      string `json:"url" api:"format=uri"`
 	Employer string `json:"employer,omitempty"`
