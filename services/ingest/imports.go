@@ -142,6 +142,10 @@ type importer struct {
 	runs []ImportRun
 	// running serialises runs (the schedule's and those asked for).
 	running sync.Mutex
+	// lastWrite is the stream sequence of the run's latest write: the
+	// run ends once the projection has it, so that the next run (and a
+	// list read after the run) sees what this one wrote.
+	lastWrite uint64
 }
 
 const keptRuns = 20
@@ -241,6 +245,9 @@ func (im *importer) Run(ctx context.Context) ImportRun {
 	if run.Complete {
 		im.closeGone(ctx, seen, &run)
 	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	s.projection.WaitFor(wctx, im.lastWrite)
+	cancel()
 	run.FinishedAt = s.now().UTC()
 	im.mu.Lock()
 	im.runs = append(im.runs, run)
@@ -344,11 +351,13 @@ func (im *importer) importAdvert(ctx context.Context, a nhsjobs.Advert, verdict 
 		v.PostedDate = a.Posted.Format(jobs.DateLayout)
 	}
 	if !exists {
-		if _, err := s.vacancies.Create(ctx, id, postMsgID(id), &eventsv1.VacancyChanged{
+		seq, err := s.vacancies.Create(ctx, id, postMsgID(id), &eventsv1.VacancyChanged{
 			Change: eventsv1.VacancyChange_VACANCY_CHANGE_POSTED, Vacancy: v, OccurredAtUnixMs: now.UnixMilli(), Actor: "importer",
-		}); err != nil {
+		})
+		if err != nil {
 			return err
 		}
+		im.lastWrite = max(im.lastWrite, seq)
 		run.New++
 		return nil
 	}
@@ -370,11 +379,13 @@ func (im *importer) importAdvert(ctx context.Context, a nhsjobs.Advert, verdict 
 		return nil
 	}
 	change := eventsv1.VacancyChange_VACANCY_CHANGE_UPDATED
-	if _, err := s.vacancies.Update(ctx, id, rev, &eventsv1.VacancyChanged{
+	seq, err := s.vacancies.Update(ctx, id, rev, &eventsv1.VacancyChanged{
 		Change: change, Vacancy: v, OccurredAtUnixMs: now.UnixMilli(), Actor: "importer",
-	}); err != nil {
+	})
+	if err != nil {
 		return err
 	}
+	im.lastWrite = max(im.lastWrite, seq)
 	run.Updated++
 	return nil
 }
@@ -451,11 +462,13 @@ func (im *importer) closeGone(ctx context.Context, seen map[string]bool, run *Im
 			continue
 		}
 		next.Actor = "importer"
-		if _, err := s.vacancies.Update(ctx, v.GetId(), e.Revision, next); err != nil {
+		seq, err := s.vacancies.Update(ctx, v.GetId(), e.Revision, next)
+		if err != nil {
 			run.Failed++
 			run.LastError = fmt.Sprintf("close %s: %v", v.GetId(), err)
 			continue
 		}
+		im.lastWrite = max(im.lastWrite, seq)
 		run.Closed++
 	}
 }
