@@ -15,6 +15,10 @@ type GroupInput struct {
 	// Label is the trust's own words for it, used in reasons when given.
 	Label string             `json:"label,omitempty" api:"maxLength=300"`
 	AnyOf [][]ConditionInput `json:"any_of" api:"required,minItems=1,maxItems=5"`
+	// Inferred marks a group read from an imported advert's words rather
+	// than stated by the trust: it ranks and explains a match, and never
+	// excludes a candidate, even among the essentials.
+	Inferred bool `json:"inferred,omitempty"`
 }
 
 // ConditionInput is one condition: kind says which, and which of the other
@@ -64,7 +68,7 @@ func (c *checker) groups(field string, in []GroupInput) []*eventsv1.RequirementG
 	var out []*eventsv1.RequirementGroup
 	for i, g := range in {
 		f := fmt.Sprintf("%s/%d", field, i)
-		grp := &eventsv1.RequirementGroup{Label: c.text(f+"/label", g.Label, 0, 300, false)}
+		grp := &eventsv1.RequirementGroup{Label: c.text(f+"/label", g.Label, 0, 300, false), Inferred: g.Inferred}
 		switch {
 		case len(g.AnyOf) == 0:
 			c.add(f+"/any_of", "is required: one or more alternatives, each a list of conditions")
@@ -174,7 +178,7 @@ func (c *checker) condition(field string, in *ConditionInput) *eventsv1.Conditio
 func groupsView(gs []*eventsv1.RequirementGroup) []GroupInput {
 	out := make([]GroupInput, 0, len(gs))
 	for _, g := range gs {
-		gi := GroupInput{Label: g.GetLabel()}
+		gi := GroupInput{Label: g.GetLabel(), Inferred: g.GetInferred()}
 		for _, alt := range g.GetAnyOf() {
 			var conds []ConditionInput
 			for _, c := range alt.GetAllOf() {

@@ -331,6 +331,22 @@ type VacancyView struct {
 	DisabilityConfident    bool         `json:"disability_confident"`
 	WelshLanguage          string       `json:"welsh_language,omitempty"`
 	Contact                *ContactView `json:"contact,omitempty"`
+	// Source says where an imported vacancy came from; absent for a
+	// trust's own posting.
+	Source *SourceView `json:"source,omitempty"`
+}
+
+// SourceView says where an imported vacancy came from: candidates apply at
+// its URL.
+type SourceView struct {
+	Name     string `json:"name"`
+	ID       string `json:"id"`
+	URL      string `json:"url" api:"format=uri"`
+	Employer string `json:"employer,omitempty"`
+	// Claimed: the trust took the vacancy over; TrustFields are the fields
+	// it set, which the importer no longer writes.
+	Claimed     bool     `json:"claimed"`
+	TrustFields []string `json:"trust_fields,omitempty"`
 }
 
 // ContactView is who answers questions about the post.
@@ -410,6 +426,12 @@ func ViewVacancy(v *eventsv1.Vacancy) VacancyView {
 	}
 	for _, s := range v.GetOtherSites() {
 		view.OtherSites = append(view.OtherSites, SiteView{Name: s.GetName(), PlaceView: placeView(s.GetLocation())})
+	}
+	if src := v.GetSource(); src != nil {
+		view.Source = &SourceView{
+			Name: src.GetName(), ID: src.GetId(), URL: src.GetUrl(), Employer: src.GetEmployer(),
+			Claimed: src.GetClaimed(), TrustFields: src.GetTrustFields(),
+		}
 	}
 	if ct := v.GetContact(); ct != nil {
 		view.Contact = &ContactView{Name: ct.GetName(), JobTitle: ct.GetJobTitle(), Email: ct.GetEmail(), Phone: ct.GetPhone()}

@@ -53,6 +53,12 @@
 // Desirable groups never decide eligibility: each is named in the reasons,
 // met or not met, and the share met is a part of the score.
 //
+// A group marked inferred (read by the importer from an advert's words, not
+// stated by the trust) never decides eligibility either, even when the
+// advert calls it essential: it counts as a desirable in the score and is
+// named in the reasons as "Essential in the advert (inferred, not required
+// here)" or "Desirable in the advert (inferred)", met or not met.
+//
 // A distance to or from a place known only to its postcode area is said
 // as "about" so many km.
 //

@@ -178,11 +178,7 @@ func Evaluate(c *eventsv1.Candidate, v *eventsv1.Vacancy, now time.Time) Result 
 	if r.Eligible {
 		for i := range f.groups.Desirable {
 			g := &f.groups.Desirable[i]
-			if g.Met(&f.profile) {
-				reasons = append(reasons, "Desirable met: "+Describe(g.src))
-			} else {
-				reasons = append(reasons, "Desirable not met: "+Describe(g.src))
-			}
+			reasons = append(reasons, groupReason(g, g.Met(&f.profile)))
 		}
 		if common := commonSpecialisms(&f); len(common) > 0 {
 			reasons = append(reasons, "Specialisms in common: "+strings.Join(names(common, specialismName), ", "))
@@ -190,6 +186,23 @@ func Evaluate(c *eventsv1.Candidate, v *eventsv1.Vacancy, now time.Time) Result 
 		r.Reasons = reasons
 	}
 	return r
+}
+
+// groupReason words a desirable group, or an inferred one, met or not:
+// "Desirable met: ...", "Essential in the advert (inferred, not required
+// here) not met: ...".
+func groupReason(g *Group, met bool) string {
+	kind := "Desirable"
+	switch {
+	case g.Inferred() && g.essential:
+		kind = "Essential in the advert (inferred, not required here)"
+	case g.Inferred():
+		kind = "Desirable in the advert (inferred)"
+	}
+	if met {
+		return kind + " met: " + Describe(g.src)
+	}
+	return kind + " not met: " + Describe(g.src)
 }
 
 // approximate reports whether a place is known only to its postcode area,

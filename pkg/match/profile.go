@@ -278,7 +278,15 @@ func pick[T any](predicted bool, withPredicted, held T) T {
 type Group struct {
 	Alts [][]Cond
 	src  *eventsv1.RequirementGroup
+	// essential: the group is an essential one of the vacancy; inferred
+	// from an imported advert, it is compiled among the desirables all the
+	// same, so that it ranks and explains and never excludes.
+	essential bool
 }
+
+// Inferred reports whether the group was inferred from an imported
+// advert's words rather than stated by the trust.
+func (g *Group) Inferred() bool { return g.src.GetInferred() }
 
 // Met reports whether a profile meets the group.
 func (g *Group) Met(p *Profile) bool {
@@ -298,6 +306,11 @@ func (g *Group) Met(p *Profile) bool {
 }
 
 // Groups are a vacancy's essential and desirable groups, compiled.
+// Essential holds only the groups that decide eligibility: an essential
+// group marked inferred (read from an imported advert, not stated by the
+// trust) is compiled into Desirable, after the desirables proper, so that
+// every matcher built on Groups (the reference, the index, the SQL of the
+// benchmark) ranks and explains with it and never excludes by it.
 type Groups struct {
 	Essential, Desirable []Group
 }
@@ -305,10 +318,10 @@ type Groups struct {
 // CompileGroups compiles the groups of r. A group with no alternatives is
 // met by no one; the write API refuses one.
 func CompileGroups(r *eventsv1.Requirements) Groups {
-	compile := func(gs []*eventsv1.RequirementGroup) []Group {
+	compile := func(gs []*eventsv1.RequirementGroup, essential bool) []Group {
 		out := make([]Group, 0, len(gs))
 		for _, g := range gs {
-			cg := Group{src: g}
+			cg := Group{src: g, essential: essential}
 			for _, alt := range g.GetAnyOf() {
 				conds := make([]Cond, 0, len(alt.GetAllOf()))
 				for _, c := range alt.GetAllOf() {
@@ -320,7 +333,18 @@ func CompileGroups(r *eventsv1.Requirements) Groups {
 		}
 		return out
 	}
-	return Groups{Essential: compile(r.GetEssential()), Desirable: compile(r.GetDesirable())}
+	var stated, inferred []*eventsv1.RequirementGroup
+	for _, g := range r.GetEssential() {
+		if g.GetInferred() {
+			inferred = append(inferred, g)
+		} else {
+			stated = append(stated, g)
+		}
+	}
+	return Groups{
+		Essential: compile(stated, true),
+		Desirable: append(compile(r.GetDesirable(), false), compile(inferred, true)...),
+	}
 }
 
 // EssentialMet reports whether a profile meets every essential group.

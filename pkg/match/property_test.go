@@ -259,7 +259,14 @@ func referenceScore(c *eventsv1.Candidate, v *eventsv1.Vacancy, now time.Time, d
 	}
 	lowest := max(c.GetMinBand(), eventsv1.Band_BAND_2)
 	total += step(int(v.GetBand())-int(lowest), 1, 20, 5)
-	if asked := len(v.GetRequirements().GetDesirable()); asked == 0 {
+	// Inferred essentials count as desirables: they rank, never exclude.
+	asked := len(v.GetRequirements().GetDesirable())
+	for _, g := range v.GetRequirements().GetEssential() {
+		if g.GetInferred() {
+			asked++
+		}
+	}
+	if asked == 0 {
 		total += 15
 	} else {
 		total += round(15 * float64(desirablesMet) / float64(asked))
@@ -370,5 +377,62 @@ func TestDistanceAbout(t *testing.T) {
 	r := match.Evaluate(c, v, now)
 	if !slices.ContainsFunc(r.Reasons, func(s string) bool { return strings.HasPrefix(s, "about ") && strings.Contains(s, " km from home") }) {
 		t.Fatalf("reasons %q: want the distance said as about so many km", r.Reasons)
+	}
+}
+
+// TestInferredNeverExcludes: a requirement group inferred from an imported
+// advert never turns a candidate away, essential or not. Taking every
+// inferred group out of a vacancy leaves its misses as they were; making
+// every essential group inferred leaves the misses of a vacancy without
+// them, and names each in the reasons.
+func TestInferredNeverExcludes(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(17, 0x1F3))
+	seen := 0
+	for i := range 10_000 {
+		c, v := randomPair(rng, now)
+		r := match.Evaluate(c, v, now)
+		stripped := proto.Clone(v).(*eventsv1.Vacancy)
+		req := stripped.GetRequirements()
+		var kept []*eventsv1.RequirementGroup
+		for _, g := range req.GetEssential() {
+			if g.GetInferred() {
+				seen++
+			} else {
+				kept = append(kept, g)
+			}
+		}
+		if req != nil {
+			req.Essential = kept
+		}
+		if s := match.Evaluate(c, stripped, now); !reflect.DeepEqual(s.Misses, r.Misses) {
+			t.Fatalf("case %d: inferred groups changed the misses: with them %+v, without %+v", i, r.Misses, s.Misses)
+		}
+		all := proto.Clone(v).(*eventsv1.Vacancy)
+		for _, g := range all.GetRequirements().GetEssential() {
+			g.Inferred = true
+		}
+		a := match.Evaluate(c, all, now)
+		none := proto.Clone(v).(*eventsv1.Vacancy)
+		if none.GetRequirements() != nil {
+			none.Requirements.Essential = nil
+		}
+		// (Misses of essential groups may remain: records of before have
+		// their plain fields read as stated groups.)
+		if n := match.Evaluate(c, none, now); !reflect.DeepEqual(n.Misses, a.Misses) {
+			t.Fatalf("case %d: essentials all inferred changed the misses: %+v, without them %+v", i, a.Misses, n.Misses)
+		}
+		if a.Eligible {
+			for _, g := range all.GetRequirements().GetEssential() {
+				if !slices.ContainsFunc(a.Reasons, func(s string) bool {
+					return strings.HasPrefix(s, "Essential in the advert (inferred, not required here)") && strings.HasSuffix(s, match.Describe(g))
+				}) {
+					t.Fatalf("case %d: inferred essential %v not named in the reasons %q", i, g, a.Reasons)
+				}
+			}
+		}
+	}
+	if seen < 100 {
+		t.Errorf("only %d inferred groups generated", seen)
 	}
 }

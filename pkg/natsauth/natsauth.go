@@ -144,7 +144,7 @@ func grants() map[string]user {
 			requests: []string{
 				ingestControlPrefix + "trusts.create", ingestControlPrefix + "trusts.list",
 				ingestControlPrefix + "trusts.keys.issue", ingestControlPrefix + "trusts.keys.revoke",
-				ingestControlPrefix + "vacancies.withdraw",
+				ingestControlPrefix + "vacancies.withdraw", ingestControlPrefix + "imports.runs",
 				notificationPrefix + "deadletters.list", notificationPrefix + "deadletters.replay",
 				notificationPrefix + "endpoints.list", notificationPrefix + "endpoints.pause",
 				notificationPrefix + "endpoints.resume",

@@ -26,6 +26,7 @@ import (
 const (
 	subjectTrustsCreate    = "clinjobs.ingest.trusts.create"
 	subjectTrustsList      = "clinjobs.ingest.trusts.list"
+	subjectImportRuns      = "clinjobs.ingest.imports.runs"
 	subjectKeysIssue       = "clinjobs.ingest.trusts.keys.issue"
 	subjectKeysRevoke      = "clinjobs.ingest.trusts.keys.revoke"
 	subjectWithdraw        = "clinjobs.ingest.vacancies.withdraw"
@@ -64,6 +65,7 @@ func (s *Service) apiRoutes(g *gin.RouterGroup) {
 	g.GET("/market", s.apiMarket)
 	g.GET("/audit", s.apiAudit)
 	g.GET("/trusts", s.apiTrusts)
+	g.GET("/imports", s.apiImports)
 	g.POST("/trusts", s.apiCreateTrust)
 	g.POST("/trusts/:code/keys", s.apiIssueKey)
 	g.POST("/trusts/:code/keys/:key/rotate", s.apiRotateKey)
@@ -350,6 +352,14 @@ func (s *Service) apiTrusts(c *gin.Context) {
 
 // trustCode is what trustInput's pattern tag says.
 var trustCode = regexp.MustCompile(`^[A-Z0-9]{3,6}$`)
+
+// apiImports answers the NHS Jobs importer's latest runs (ingest's
+// answer): fetched, new, updated, closed, skipped, failed, the last error.
+func (s *Service) apiImports(c *gin.Context) {
+	var resp map[string]any
+	err := s.control.Request(c.Request.Context(), subjectImportRuns, actor(c), struct{}{}, &resp)
+	answer(c, http.StatusOK, resp, err)
+}
 
 // trustInput onboards a trust, as ingest's POST /v1/trusts.
 type trustInput struct {

@@ -44,6 +44,7 @@ func Document() *openapi.Document {
 	audit.Params = limit
 	d.Add("GET", api+"/audit", audit)
 	d.Add("GET", api+"/trusts", op("every trust (ingest's answer)", forwarded))
+	d.Add("GET", api+"/imports", op("the NHS Jobs importer's latest runs, newest first: fetched, new, updated, closed, skipped as irrelevant or the trust's own, failed, the last error (ingest's answer)", forwarded))
 	d.Add("POST", api+"/trusts", openapi.Operation{Summary: "onboard a trust (ingest's answer: the trust and its first key, shown once)", Auth: openapi.Operator,
 		Request: trustInput{}, Responses: map[int]openapi.Response{201: {Description: "onboarded", Body: forwarded}}, Problems: problems})
 	d.Add("POST", api+"/trusts/{code}/keys", openapi.Operation{Summary: "issue a key (ingest's answer: the key, shown once)", Auth: openapi.Operator,

@@ -36,6 +36,7 @@ func (s *Service) registerControl() (micro.Service, error) {
 		{"keys-issue", "clinjobs.ingest.trusts.keys.issue", s.ctlIssueKey},
 		{"keys-revoke", "clinjobs.ingest.trusts.keys.revoke", s.ctlRevokeKey},
 		{"vacancies-withdraw", "clinjobs.ingest.vacancies.withdraw", s.ctlWithdraw},
+		{"imports-runs", "clinjobs.ingest.imports.runs", s.ctlImportRuns},
 	}
 	for _, e := range endpoints {
 		if err := svc.AddEndpoint(e.name, e.h, micro.WithEndpointSubject(e.subject)); err != nil {
@@ -136,4 +137,14 @@ func (s *Service) moderate(ctx context.Context, id, reason, actor string) (*jobs
 func (s *Service) audit(req micro.Request, action, target string, err error) {
 	s.log.Info("operator action", "action", action, "target", target,
 		"actor", req.Headers().Get(control.HeaderActor), "ok", err == nil)
+}
+
+// ctlImportRuns answers the importer's runs, for the dashboard. A replica
+// without the importer answers that it is off.
+func (s *Service) ctlImportRuns(req micro.Request) {
+	out := ImportRuns{Runs: []ImportRun{}}
+	if s.importer != nil {
+		out = s.importer.Runs()
+	}
+	control.Respond(req, out, nil)
 }

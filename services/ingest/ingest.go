@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,6 +68,12 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client.
 	// Default: none.
 	TrustedProxies []string
+	// Import configures the importer of NHS Jobs' feed (off unless
+	// Import.FeedURL is set).
+	Import ImportConfig
+	// PublicURL is the base URL of this API, for the links of the
+	// aggregators' feed. Default: http://localhost:8080.
+	PublicURL string
 }
 
 // ConfigFromEnv reads HTTP_ADDR, OPERATOR_KEY, MAX_BODY_BYTES, BULK_MAX_BYTES,
@@ -85,7 +92,25 @@ func ConfigFromEnv(r *config.Reader) Config {
 		RateLimitAnonymous: r.Int("RATE_LIMIT_ANONYMOUS_PER_MINUTE", 300),
 		CloseEvery:         r.Duration("CLOSE_CHECK_INTERVAL", time.Minute),
 		TrustedProxies:     r.List("TRUSTED_PROXIES", nil),
+		Import: ImportConfig{
+			FeedURL:    r.String("IMPORT_FEED_URL", ""),
+			Queries:    splitQueries(r.String("IMPORT_QUERIES", "")),
+			Every:      r.Duration("IMPORT_INTERVAL", time.Hour),
+			RequestGap: r.Duration("IMPORT_REQUEST_GAP", 2*time.Second),
+		},
+		PublicURL: r.String("INGEST_PUBLIC_URL", "http://localhost:8080"),
 	}
+}
+
+// splitQueries reads IMPORT_QUERIES: URL queries separated by semicolons.
+func splitQueries(s string) []string {
+	var out []string
+	for _, q := range strings.Split(s, ";") {
+		if q = strings.TrimSpace(q); q != "" {
+			out = append(out, q)
+		}
+	}
+	return out
 }
 
 func (c *Config) setDefaults() {
@@ -110,6 +135,10 @@ func (c *Config) setDefaults() {
 	if c.CloseEvery == 0 {
 		c.CloseEvery = time.Minute
 	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://localhost:8080"
+	}
+	c.Import.setDefaults()
 }
 
 // Validate reports what is wrong with c.
@@ -131,7 +160,7 @@ func (c Config) Validate() error {
 			}
 		}
 	}
-	return errors.Join(append(errs, c.NATS.Validate())...)
+	return errors.Join(append(errs, c.NATS.Validate(), c.Import.validate())...)
 }
 
 // Deps are what the service is built on.
@@ -147,6 +176,9 @@ type Deps struct {
 	Metrics *prometheus.Registry
 	// Tracer traces requests and the work they cause. Default: none.
 	Tracer trace.TracerProvider
+	// FeedClient reads the NHS Jobs feed. Default: an http.Client with a
+	// 60 s time-out.
+	FeedClient *http.Client
 }
 
 // Service is the ingest service.
@@ -171,6 +203,7 @@ type Service struct {
 	limits      *ratelimit.Metrics
 	redis       redis.UniversalClient
 	ownsRedis   bool
+	importer    *importer
 	handler     *gin.Engine
 	micro       micro.Service
 	stop        context.CancelFunc
@@ -234,6 +267,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 		s.limitByAddr = ratelimit.NewMemory(perAddr, deps.Now)
 	}
 	s.limits = ratelimit.NewMetrics(s.metrics)
+	if cfg.Import.FeedURL != "" {
+		s.importer = newImporter(s, cfg.Import, deps.FeedClient)
+	}
 	if s.handler, err = s.routes(); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
@@ -258,6 +294,9 @@ func (s *Service) Start(ctx context.Context) error {
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	s.wg.Go(func() { s.closeDue(runCtx) })
+	if s.importer != nil {
+		s.wg.Go(func() { s.importer.schedule(runCtx) })
+	}
 	return nil
 }
 

@@ -97,6 +97,15 @@ func Document() *openapi.Document {
 		Params:    append(append([]openapi.Param{{Name: "status", In: "query", Enum: jobs.Names[eventsv1.VacancyStatus]()}}, filters...), paging...),
 		Responses: map[int]openapi.Response{200: {Description: "a page", Body: VacancyList{}}}, Problems: with(401, 403, 422)})
 
+	d.Add("POST", "/v1/vacancies/{id}/claim", openapi.Operation{Summary: "claim a vacancy imported from the trust's own advert, to correct and enrich it; the importer stops writing the fields the trust sets",
+		Auth: openapi.Trust, Responses: map[int]openapi.Response{200: {Description: "claimed", Body: jobs.VacancyView{}, Headers: []string{"ETag"}}}, Problems: with(401, 403, 404, 409, 412, 413)})
+	d.Add("GET", "/v1/imports", openapi.Operation{Summary: "the importer's latest runs: fetched, new, updated, closed, skipped, failed, the last error", Auth: openapi.Operator,
+		Responses: map[int]openapi.Response{200: {Description: "the runs, newest first", Body: ImportRuns{}}}, Problems: with(401, 403)})
+	d.Add("POST", "/v1/imports/run", openapi.Operation{Summary: "run the importer now", Auth: openapi.Operator,
+		Responses: map[int]openapi.Response{200: {Description: "the run's record", Body: ImportRun{}}}, Problems: with(401, 403, 409, 413)})
+	d.Add("GET", "/v1/feed.xml", openapi.Operation{Summary: "the open public vacancies posted here, as the XML feed job aggregators take (Indeed's format)",
+		Responses: map[int]openapi.Response{200: {Description: "the feed", Body: "", ContentType: "application/xml"}}})
+
 	d.Add("POST", "/v1/candidates", openapi.Operation{Summary: "sign up; the token is shown once", Params: []openapi.Param{idParam},
 		Request: jobs.CandidateInput{}, Responses: map[int]openapi.Response{201: {Description: "signed up", Body: SignedUp{}, Headers: []string{"Location", "ETag"}}},
 		Problems: with(400, 409, 413, 415, 422)})

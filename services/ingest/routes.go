@@ -52,6 +52,10 @@ func (s *Service) routes() (*gin.Engine, error) {
 	v1.POST("/vacancies/:id/withdraw", with(trust, small, s.withdrawVacancy)...)
 	v1.GET("/vacancies/:id/stats", with(trust, s.vacancyStats)...)
 	v1.GET("/trust/vacancies", with(trust, s.listOwn)...)
+	v1.POST("/vacancies/:id/claim", with(trust, small, s.claimVacancy)...)
+	v1.GET("/imports", with(operator, s.importRuns)...)
+	v1.POST("/imports/run", with(operator, s.runImport)...)
+	v1.GET("/feed.xml", with(public, s.feedXML)...)
 
 	v1.POST("/candidates", with(public, s.signUp)...)
 	v1.GET("/candidates/:id", with(candidate, s.getCandidate)...)

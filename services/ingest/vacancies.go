@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,6 +58,9 @@ func (s *Service) postVacancy(c *gin.Context) {
 		return
 	}
 	trust := trustOf(c)
+	if s.supersedeImport(c, trust, &in) {
+		return
+	}
 	s.create(c, "trust."+trust.GetCode(), body, func(idemKey []byte) (*creation, error) {
 		rec, err := s.newVacancy(c.Request.Context(), trust, &in, c.GetString(auth.ContextActor), s.now(), idemKey)
 		if err != nil {
@@ -150,6 +154,17 @@ func (s *Service) replaceVacancy(c *gin.Context) {
 		return
 	}
 	v.Id, v.Trust, v.Status = prev.GetId(), prev.GetTrust(), prev.GetStatus()
+	if src := prev.GetSource(); src != nil {
+		// A claimed import: the fields the trust sets are its own from now
+		// on, and the importer leaves them.
+		v.Source = proto.Clone(src).(*eventsv1.VacancySource)
+		v.Source.Claimed = true // editing an import claims it
+		for _, f := range trustSetFields(v, prev) {
+			if !slices.Contains(v.Source.TrustFields, f) {
+				v.Source.TrustFields = append(v.Source.TrustFields, f)
+			}
+		}
+	}
 	v.PostedDate, v.CreatedAtUnixMs, v.UpdatedAtUnixMs = prev.GetPostedDate(), prev.GetCreatedAtUnixMs(), now.UnixMilli()
 	s.changeVacancy(c, rev, &eventsv1.VacancyChanged{
 		Change: eventsv1.VacancyChange_VACANCY_CHANGE_UPDATED, Vacancy: v, OccurredAtUnixMs: now.UnixMilli(),
@@ -431,3 +446,36 @@ func (s *Service) vacancyStats(c *gin.Context) {
 }
 
 func cloneVacancy(v *eventsv1.Vacancy) *eventsv1.Vacancy { return proto.Clone(v).(*eventsv1.Vacancy) }
+
+// supersedeImport posts, in place of a vacancy imported from the trust's
+// own advert with the same reference, the trust's own version: the two are
+// one vacancy (one id, so no candidate hears of it twice) and the trust's
+// wins. It reports whether it answered.
+func (s *Service) supersedeImport(c *gin.Context, trust *eventsv1.Trust, in *jobs.VacancyInput) bool {
+	ctx := c.Request.Context()
+	id := vacancyID(trust.GetCode(), in.Reference)
+	var old eventsv1.VacancyChanged
+	rev, err := s.vacancies.Get(ctx, id, &old)
+	if err != nil || old.GetVacancy().GetSource() == nil {
+		return false
+	}
+	rec, err := s.newVacancy(ctx, trust, in, c.GetString(auth.ContextActor), s.now(), nil)
+	if err != nil {
+		httpserver.Fail(c, err)
+		return true
+	}
+	rec.Vacancy.CreatedAtUnixMs = old.GetVacancy().GetCreatedAtUnixMs()
+	rec.Change = eventsv1.VacancyChange_VACANCY_CHANGE_UPDATED
+	newRev, err := s.vacancies.Update(ctx, id, rev, rec)
+	if err != nil {
+		if errors.Is(err, bus.ErrStale) {
+			err = problem.New(problem.Conflict, "vacancy %s changed as it was posted; post again", id)
+		}
+		httpserver.Fail(c, err)
+		return true
+	}
+	c.Header("Location", "/v1/vacancies/"+id)
+	c.Header("ETag", httpserver.ETag(newRev))
+	c.JSON(http.StatusCreated, jobs.ViewVacancy(rec.GetVacancy()))
+	return true
+}

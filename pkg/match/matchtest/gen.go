@@ -132,7 +132,11 @@ func Vacancy(r *rand.Rand, v *eventsv1.Vacancy, near *eventsv1.Candidate) *event
 		req.Registrations = append(req.Registrations, eventsv1.Registration_REGISTRATION_IPEM)
 	}
 	for range r.IntN(3) {
-		req.Essential = append(req.Essential, group(r, near))
+		g := group(r, near)
+		// Now and then one read from an imported advert: it must never
+		// exclude, in every matcher alike.
+		g.Inferred = r.IntN(5) == 0
+		req.Essential = append(req.Essential, g)
 	}
 	for range r.IntN(4) {
 		req.Desirable = append(req.Desirable, group(r, near))

@@ -78,6 +78,9 @@ type Config struct {
 	// PublicURL is the base URL of the notification API in unsubscribe
 	// links. Default: http://localhost:8082.
 	PublicURL string
+	// Import configures ingest's importer of NHS Jobs' feed (off unless
+	// its FeedURL is set: IMPORT_FEED_URL).
+	Import ingest.ImportConfig
 	// CloseEvery is how often ingest closes vacancies past their date.
 	// Default: 1m.
 	CloseEvery time.Duration
@@ -116,6 +119,7 @@ func ConfigFromEnv(r *config.Reader) Config {
 		RateLimitAnonymous:   r.Int("RATE_LIMIT_ANONYMOUS_PER_MINUTE", 0),
 		SMTP:                 mail.ConfigFromEnv(r),
 		Services:             r.List("SERVICES", nil),
+		Import:               ingest.ConfigFromEnv(r).Import,
 	}
 }
 
@@ -264,7 +268,8 @@ func (sys *System) wire(ctx context.Context, cfg Config) (serve.Process, error) 
 	builders := map[string]func(nc *nats.Conn) error{
 		ingest.Name: func(nc *nats.Conn) error {
 			svc, err := ingest.New(ctx, ingest.Config{HTTPAddr: cfg.IngestAddr, OperatorKey: cfg.OperatorKey, CloseEvery: cfg.CloseEvery,
-				RateLimit: cfg.RateLimit, RateLimitAnonymous: cfg.RateLimitAnonymous},
+				RateLimit: cfg.RateLimit, RateLimitAnonymous: cfg.RateLimitAnonymous, Import: cfg.Import,
+				PublicURL: "http://localhost" + cfg.IngestAddr},
 				ingest.Deps{Log: sys.log, NC: nc, Redis: sys.redis, Now: cfg.Now, Metrics: serve.NewRegistry(), Tracer: cfg.Tracer})
 			if err == nil {
 				add(ingest.Name, cfg.IngestAddr, svc)

@@ -1728,9 +1728,13 @@ func (x *Alternative) GetAllOf() []*Condition {
 // RequirementGroup is met when any one of its alternatives is. label is the
 // trust's own words for it, used in reasons when given.
 type RequirementGroup struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Label         string                 `protobuf:"bytes,1,opt,name=label,proto3" json:"label,omitempty"`
-	AnyOf         []*Alternative         `protobuf:"bytes,2,rep,name=any_of,json=anyOf,proto3" json:"any_of,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Label string                 `protobuf:"bytes,1,opt,name=label,proto3" json:"label,omitempty"`
+	AnyOf []*Alternative         `protobuf:"bytes,2,rep,name=any_of,json=anyOf,proto3" json:"any_of,omitempty"`
+	// inferred: the group was read from an imported advert's words, not
+	// stated by the trust. It ranks and explains a match but never excludes
+	// a candidate, essential or not.
+	Inferred      bool `protobuf:"varint,3,opt,name=inferred,proto3" json:"inferred,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1777,6 +1781,13 @@ func (x *RequirementGroup) GetAnyOf() []*Alternative {
 		return x.AnyOf
 	}
 	return nil
+}
+
+func (x *RequirementGroup) GetInferred() bool {
+	if x != nil {
+		return x.Inferred
+	}
+	return false
 }
 
 // Requirements are what a vacancy asks of a candidate; an unset field asks nothing.
@@ -2129,10 +2140,11 @@ const file_clinjobs_events_v1_domain_proto_rawDesc = "" +
 	"specialism\x12!\n" +
 	"\fpredicted_ok\x18\x0f \x01(\bR\vpredictedOk\"C\n" +
 	"\vAlternative\x124\n" +
-	"\x06all_of\x18\x01 \x03(\v2\x1d.clinjobs.events.v1.ConditionR\x05allOf\"`\n" +
+	"\x06all_of\x18\x01 \x03(\v2\x1d.clinjobs.events.v1.ConditionR\x05allOf\"|\n" +
 	"\x10RequirementGroup\x12\x14\n" +
 	"\x05label\x18\x01 \x01(\tR\x05label\x126\n" +
-	"\x06any_of\x18\x02 \x03(\v2\x1f.clinjobs.events.v1.AlternativeR\x05anyOf\"\xe7\x04\n" +
+	"\x06any_of\x18\x02 \x03(\v2\x1f.clinjobs.events.v1.AlternativeR\x05anyOf\x12\x1a\n" +
+	"\binferred\x18\x03 \x01(\bR\binferred\"\xe7\x04\n" +
 	"\fRequirements\x12K\n" +
 	"\x10a_level_subjects\x18\x01 \x03(\x0e2!.clinjobs.events.v1.ALevelSubjectR\x0eaLevelSubjects\x12 \n" +
 	"\fmin_a_levels\x18\x02 \x01(\x05R\n" +

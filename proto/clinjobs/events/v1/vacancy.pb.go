@@ -698,8 +698,12 @@ type Vacancy struct {
 	DisabilityConfident    bool            `protobuf:"varint,39,opt,name=disability_confident,json=disabilityConfident,proto3" json:"disability_confident,omitempty"`
 	WelshLanguage          WelshLanguage   `protobuf:"varint,40,opt,name=welsh_language,json=welshLanguage,proto3,enum=clinjobs.events.v1.WelshLanguage" json:"welsh_language,omitempty"`
 	Contact                *Contact        `protobuf:"bytes,41,opt,name=contact,proto3" json:"contact,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// Where an imported vacancy came from; unset for a trust's own posting.
+	// (Numbered from 100 so that fields added for trusts' postings keep the
+	// numbers after 41.)
+	Source        *VacancySource `protobuf:"bytes,100,opt,name=source,proto3" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Vacancy) Reset() {
@@ -1019,6 +1023,114 @@ func (x *Vacancy) GetContact() *Contact {
 	return nil
 }
 
+func (x *Vacancy) GetSource() *VacancySource {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
+// VacancySource says where an imported vacancy came from and links to it.
+type VacancySource struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The source's name: "nhs_jobs".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The source's own id of the advert; with name, the vacancy's identity.
+	Id string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	// The advert at the source, where candidates apply.
+	Url string `protobuf:"bytes,3,opt,name=url,proto3" json:"url,omitempty"`
+	// The employer as the source names it.
+	Employer string `protobuf:"bytes,4,opt,name=employer,proto3" json:"employer,omitempty"`
+	// claimed: the trust has claimed the vacancy through its key; the
+	// importer no longer writes the fields listed in trust_fields.
+	Claimed bool `protobuf:"varint,5,opt,name=claimed,proto3" json:"claimed,omitempty"`
+	// The proto field names of Vacancy the trust has set since claiming.
+	TrustFields []string `protobuf:"bytes,6,rep,name=trust_fields,json=trustFields,proto3" json:"trust_fields,omitempty"`
+	// When the importer last saw the advert in the feed.
+	SeenAtUnixMs  int64 `protobuf:"varint,7,opt,name=seen_at_unix_ms,json=seenAtUnixMs,proto3" json:"seen_at_unix_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VacancySource) Reset() {
+	*x = VacancySource{}
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VacancySource) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VacancySource) ProtoMessage() {}
+
+func (x *VacancySource) ProtoReflect() protoreflect.Message {
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VacancySource.ProtoReflect.Descriptor instead.
+func (*VacancySource) Descriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *VacancySource) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *VacancySource) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *VacancySource) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *VacancySource) GetEmployer() string {
+	if x != nil {
+		return x.Employer
+	}
+	return ""
+}
+
+func (x *VacancySource) GetClaimed() bool {
+	if x != nil {
+		return x.Claimed
+	}
+	return false
+}
+
+func (x *VacancySource) GetTrustFields() []string {
+	if x != nil {
+		return x.TrustFields
+	}
+	return nil
+}
+
+func (x *VacancySource) GetSeenAtUnixMs() int64 {
+	if x != nil {
+		return x.SeenAtUnixMs
+	}
+	return 0
+}
+
 // Contact is who answers questions about a post.
 type Contact struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1032,7 +1144,7 @@ type Contact struct {
 
 func (x *Contact) Reset() {
 	*x = Contact{}
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[4]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1044,7 +1156,7 @@ func (x *Contact) String() string {
 func (*Contact) ProtoMessage() {}
 
 func (x *Contact) ProtoReflect() protoreflect.Message {
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[4]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1057,7 +1169,7 @@ func (x *Contact) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Contact.ProtoReflect.Descriptor instead.
 func (*Contact) Descriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{4}
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Contact) GetName() string {
@@ -1107,7 +1219,7 @@ type VacancyChanged struct {
 
 func (x *VacancyChanged) Reset() {
 	*x = VacancyChanged{}
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[5]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1119,7 +1231,7 @@ func (x *VacancyChanged) String() string {
 func (*VacancyChanged) ProtoMessage() {}
 
 func (x *VacancyChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[5]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1132,7 +1244,7 @@ func (x *VacancyChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VacancyChanged.ProtoReflect.Descriptor instead.
 func (*VacancyChanged) Descriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{5}
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *VacancyChanged) GetChange() VacancyChange {
@@ -1191,7 +1303,7 @@ type ApiKey struct {
 
 func (x *ApiKey) Reset() {
 	*x = ApiKey{}
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[6]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1203,7 +1315,7 @@ func (x *ApiKey) String() string {
 func (*ApiKey) ProtoMessage() {}
 
 func (x *ApiKey) ProtoReflect() protoreflect.Message {
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[6]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1216,7 +1328,7 @@ func (x *ApiKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
 func (*ApiKey) Descriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{6}
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ApiKey) GetId() string {
@@ -1267,7 +1379,7 @@ type Trust struct {
 
 func (x *Trust) Reset() {
 	*x = Trust{}
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[7]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1279,7 +1391,7 @@ func (x *Trust) String() string {
 func (*Trust) ProtoMessage() {}
 
 func (x *Trust) ProtoReflect() protoreflect.Message {
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[7]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1292,7 +1404,7 @@ func (x *Trust) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Trust.ProtoReflect.Descriptor instead.
 func (*Trust) Descriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{7}
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Trust) GetCode() string {
@@ -1345,7 +1457,7 @@ const file_clinjobs_events_v1_vacancy_proto_rawDesc = "" +
 	"HowToApply\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12\"\n" +
-	"\finstructions\x18\x03 \x01(\tR\finstructions\"\xcd\x0f\n" +
+	"\finstructions\x18\x03 \x01(\tR\finstructions\"\x88\x10\n" +
 	"\aVacancy\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x122\n" +
 	"\x05trust\x18\x02 \x01(\v2\x1c.clinjobs.events.v1.TrustRefR\x05trust\x12\x1c\n" +
@@ -1395,7 +1507,16 @@ const file_clinjobs_events_v1_vacancy_proto_rawDesc = "" +
 	"\tdbs_check\x18& \x01(\x0e2\x1c.clinjobs.events.v1.DbsCheckR\bdbsCheck\x121\n" +
 	"\x14disability_confident\x18' \x01(\bR\x13disabilityConfident\x12H\n" +
 	"\x0ewelsh_language\x18( \x01(\x0e2!.clinjobs.events.v1.WelshLanguageR\rwelshLanguage\x125\n" +
-	"\acontact\x18) \x01(\v2\x1b.clinjobs.events.v1.ContactR\acontact\"f\n" +
+	"\acontact\x18) \x01(\v2\x1b.clinjobs.events.v1.ContactR\acontact\x129\n" +
+	"\x06source\x18d \x01(\v2!.clinjobs.events.v1.VacancySourceR\x06source\"\xc5\x01\n" +
+	"\rVacancySource\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x10\n" +
+	"\x03url\x18\x03 \x01(\tR\x03url\x12\x1a\n" +
+	"\bemployer\x18\x04 \x01(\tR\bemployer\x12\x18\n" +
+	"\aclaimed\x18\x05 \x01(\bR\aclaimed\x12!\n" +
+	"\ftrust_fields\x18\x06 \x03(\tR\vtrustFields\x12%\n" +
+	"\x0fseen_at_unix_ms\x18\a \x01(\x03R\fseenAtUnixMs\"f\n" +
 	"\aContact\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
 	"\tjob_title\x18\x02 \x01(\tR\bjobTitle\x12\x14\n" +
@@ -1486,7 +1607,7 @@ func file_clinjobs_events_v1_vacancy_proto_rawDescGZIP() []byte {
 }
 
 var file_clinjobs_events_v1_vacancy_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_clinjobs_events_v1_vacancy_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_clinjobs_events_v1_vacancy_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_clinjobs_events_v1_vacancy_proto_goTypes = []any{
 	(VacancyStatus)(0),     // 0: clinjobs.events.v1.VacancyStatus
 	(StaffGroup)(0),        // 1: clinjobs.events.v1.StaffGroup
@@ -1500,34 +1621,35 @@ var file_clinjobs_events_v1_vacancy_proto_goTypes = []any{
 	(*Site)(nil),           // 9: clinjobs.events.v1.Site
 	(*HowToApply)(nil),     // 10: clinjobs.events.v1.HowToApply
 	(*Vacancy)(nil),        // 11: clinjobs.events.v1.Vacancy
-	(*Contact)(nil),        // 12: clinjobs.events.v1.Contact
-	(*VacancyChanged)(nil), // 13: clinjobs.events.v1.VacancyChanged
-	(*ApiKey)(nil),         // 14: clinjobs.events.v1.ApiKey
-	(*Trust)(nil),          // 15: clinjobs.events.v1.Trust
-	(*Location)(nil),       // 16: clinjobs.events.v1.Location
-	(RoleFamily)(0),        // 17: clinjobs.events.v1.RoleFamily
-	(Specialism)(0),        // 18: clinjobs.events.v1.Specialism
-	(Setting)(0),           // 19: clinjobs.events.v1.Setting
-	(Band)(0),              // 20: clinjobs.events.v1.Band
-	(Contract)(0),          // 21: clinjobs.events.v1.Contract
-	(Hours)(0),             // 22: clinjobs.events.v1.Hours
-	(*Requirements)(nil),   // 23: clinjobs.events.v1.Requirements
-	(WorkingPattern)(0),    // 24: clinjobs.events.v1.WorkingPattern
+	(*VacancySource)(nil),  // 12: clinjobs.events.v1.VacancySource
+	(*Contact)(nil),        // 13: clinjobs.events.v1.Contact
+	(*VacancyChanged)(nil), // 14: clinjobs.events.v1.VacancyChanged
+	(*ApiKey)(nil),         // 15: clinjobs.events.v1.ApiKey
+	(*Trust)(nil),          // 16: clinjobs.events.v1.Trust
+	(*Location)(nil),       // 17: clinjobs.events.v1.Location
+	(RoleFamily)(0),        // 18: clinjobs.events.v1.RoleFamily
+	(Specialism)(0),        // 19: clinjobs.events.v1.Specialism
+	(Setting)(0),           // 20: clinjobs.events.v1.Setting
+	(Band)(0),              // 21: clinjobs.events.v1.Band
+	(Contract)(0),          // 22: clinjobs.events.v1.Contract
+	(Hours)(0),             // 23: clinjobs.events.v1.Hours
+	(*Requirements)(nil),   // 24: clinjobs.events.v1.Requirements
+	(WorkingPattern)(0),    // 25: clinjobs.events.v1.WorkingPattern
 }
 var file_clinjobs_events_v1_vacancy_proto_depIdxs = []int32{
-	16, // 0: clinjobs.events.v1.Site.location:type_name -> clinjobs.events.v1.Location
+	17, // 0: clinjobs.events.v1.Site.location:type_name -> clinjobs.events.v1.Location
 	8,  // 1: clinjobs.events.v1.Vacancy.trust:type_name -> clinjobs.events.v1.TrustRef
-	17, // 2: clinjobs.events.v1.Vacancy.role_family:type_name -> clinjobs.events.v1.RoleFamily
-	18, // 3: clinjobs.events.v1.Vacancy.specialisms:type_name -> clinjobs.events.v1.Specialism
-	19, // 4: clinjobs.events.v1.Vacancy.setting:type_name -> clinjobs.events.v1.Setting
-	20, // 5: clinjobs.events.v1.Vacancy.band:type_name -> clinjobs.events.v1.Band
-	21, // 6: clinjobs.events.v1.Vacancy.contract:type_name -> clinjobs.events.v1.Contract
-	22, // 7: clinjobs.events.v1.Vacancy.hours:type_name -> clinjobs.events.v1.Hours
+	18, // 2: clinjobs.events.v1.Vacancy.role_family:type_name -> clinjobs.events.v1.RoleFamily
+	19, // 3: clinjobs.events.v1.Vacancy.specialisms:type_name -> clinjobs.events.v1.Specialism
+	20, // 4: clinjobs.events.v1.Vacancy.setting:type_name -> clinjobs.events.v1.Setting
+	21, // 5: clinjobs.events.v1.Vacancy.band:type_name -> clinjobs.events.v1.Band
+	22, // 6: clinjobs.events.v1.Vacancy.contract:type_name -> clinjobs.events.v1.Contract
+	23, // 7: clinjobs.events.v1.Vacancy.hours:type_name -> clinjobs.events.v1.Hours
 	9,  // 8: clinjobs.events.v1.Vacancy.site:type_name -> clinjobs.events.v1.Site
-	23, // 9: clinjobs.events.v1.Vacancy.requirements:type_name -> clinjobs.events.v1.Requirements
+	24, // 9: clinjobs.events.v1.Vacancy.requirements:type_name -> clinjobs.events.v1.Requirements
 	10, // 10: clinjobs.events.v1.Vacancy.apply:type_name -> clinjobs.events.v1.HowToApply
 	0,  // 11: clinjobs.events.v1.Vacancy.status:type_name -> clinjobs.events.v1.VacancyStatus
-	24, // 12: clinjobs.events.v1.Vacancy.working_patterns:type_name -> clinjobs.events.v1.WorkingPattern
+	25, // 12: clinjobs.events.v1.Vacancy.working_patterns:type_name -> clinjobs.events.v1.WorkingPattern
 	1,  // 13: clinjobs.events.v1.Vacancy.staff_group:type_name -> clinjobs.events.v1.StaffGroup
 	2,  // 14: clinjobs.events.v1.Vacancy.high_cost_area:type_name -> clinjobs.events.v1.HighCostArea
 	3,  // 15: clinjobs.events.v1.Vacancy.pay_scale:type_name -> clinjobs.events.v1.PayScale
@@ -1535,15 +1657,16 @@ var file_clinjobs_events_v1_vacancy_proto_depIdxs = []int32{
 	4,  // 17: clinjobs.events.v1.Vacancy.visa_sponsorship:type_name -> clinjobs.events.v1.VisaSponsorship
 	5,  // 18: clinjobs.events.v1.Vacancy.dbs_check:type_name -> clinjobs.events.v1.DbsCheck
 	6,  // 19: clinjobs.events.v1.Vacancy.welsh_language:type_name -> clinjobs.events.v1.WelshLanguage
-	12, // 20: clinjobs.events.v1.Vacancy.contact:type_name -> clinjobs.events.v1.Contact
-	7,  // 21: clinjobs.events.v1.VacancyChanged.change:type_name -> clinjobs.events.v1.VacancyChange
-	11, // 22: clinjobs.events.v1.VacancyChanged.vacancy:type_name -> clinjobs.events.v1.Vacancy
-	14, // 23: clinjobs.events.v1.Trust.api_keys:type_name -> clinjobs.events.v1.ApiKey
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	13, // 20: clinjobs.events.v1.Vacancy.contact:type_name -> clinjobs.events.v1.Contact
+	12, // 21: clinjobs.events.v1.Vacancy.source:type_name -> clinjobs.events.v1.VacancySource
+	7,  // 22: clinjobs.events.v1.VacancyChanged.change:type_name -> clinjobs.events.v1.VacancyChange
+	11, // 23: clinjobs.events.v1.VacancyChanged.vacancy:type_name -> clinjobs.events.v1.Vacancy
+	15, // 24: clinjobs.events.v1.Trust.api_keys:type_name -> clinjobs.events.v1.ApiKey
+	25, // [25:25] is the sub-list for method output_type
+	25, // [25:25] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_clinjobs_events_v1_vacancy_proto_init() }
@@ -1558,7 +1681,7 @@ func file_clinjobs_events_v1_vacancy_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clinjobs_events_v1_vacancy_proto_rawDesc), len(file_clinjobs_events_v1_vacancy_proto_rawDesc)),
 			NumEnums:      8,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

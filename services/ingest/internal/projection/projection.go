@@ -247,3 +247,14 @@ func (p *Projection) Due(now time.Time) []Entry {
 	}
 	return out
 }
+
+// All returns every vacancy the projection holds, in no order.
+func (p *Projection) All() []Entry {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	out := make([]Entry, 0, len(p.byID))
+	for _, e := range p.byID {
+		out = append(out, e)
+	}
+	return out
+}
