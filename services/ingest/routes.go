@@ -9,6 +9,7 @@ import (
 	"github.com/clinjobs/clinjobs/pkg/bus"
 	"github.com/clinjobs/clinjobs/pkg/health"
 	"github.com/clinjobs/clinjobs/pkg/httpserver"
+	"github.com/clinjobs/clinjobs/pkg/match"
 	"github.com/clinjobs/clinjobs/pkg/problem"
 	"github.com/clinjobs/clinjobs/pkg/ratelimit"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
@@ -82,34 +83,86 @@ func (s *Service) requireTrust(c *gin.Context) {
 		httpserver.Fail(c, problem.New(problem.Unauthenticated, "send Authorization: Bearer <trust API key>"))
 		return
 	}
+	t, err := s.trustOfKey(c, tok)
+	if err != nil {
+		httpserver.Fail(c, err)
+		return
+	}
+	c.Set(auth.ContextTrust, t)
+	c.Next()
+}
+
+// trustOfKey returns the trust whose live API key tok is, and sets the
+// request's actor.
+func (s *Service) trustOfKey(c *gin.Context, tok string) (*eventsv1.Trust, error) {
 	cred, err := auth.Parse(tok)
 	switch {
 	case err != nil:
-		httpserver.Fail(c, problem.New(problem.Unauthenticated, "the API key is not valid"))
-		return
+		return nil, problem.New(problem.Unauthenticated, "the API key is not valid")
 	case cred.Prefix != auth.TrustKeyPrefix:
-		httpserver.Fail(c, problem.New(problem.Forbidden, "this route needs a trust API key"))
-		return
+		return nil, problem.New(problem.Forbidden, "this route needs a trust API key")
 	}
 	var t eventsv1.Trust
 	// A trust or key made a moment ago may not have reached the replica
 	// that answers: the leader decides before a refusal.
 	_, err = s.trusts.GetConfirmed(c.Request.Context(), cred.Owner, &t, func() bool { return hasKey(&t, cred) })
 	if errors.Is(err, bus.ErrNotFound) {
-		httpserver.Fail(c, problem.New(problem.Unauthenticated, "the API key is not valid"))
-		return
+		return nil, problem.New(problem.Unauthenticated, "the API key is not valid")
 	}
 	if err != nil {
-		httpserver.Fail(c, problem.Wrap(problem.Unavailable, err, "keys cannot be checked just now"))
-		return
+		return nil, problem.Wrap(problem.Unavailable, err, "keys cannot be checked just now")
 	}
 	if !hasKey(&t, cred) {
-		httpserver.Fail(c, problem.New(problem.Unauthenticated, "the API key is not valid or was revoked"))
-		return
+		return nil, problem.New(problem.Unauthenticated, "the API key is not valid or was revoked")
 	}
-	c.Set(auth.ContextTrust, &t)
 	c.Set(auth.ContextActor, "trust:"+t.GetCode()+"/"+cred.KeyID)
-	c.Next()
+	return &t, nil
+}
+
+// viewer is who reads a vacancy: a stranger (neither set), a trust, or a
+// candidate.
+type viewer struct {
+	trust     string
+	candidate *eventsv1.Candidate
+}
+
+// sees reports whether w may see v: a public vacancy anyone; an internal
+// or restricted one its own trust, and the candidates match.Visible admits.
+func (w viewer) sees(v *eventsv1.Vacancy) bool {
+	return match.Public(v) || w.trust != "" && w.trust == v.GetTrust().GetCode() ||
+		w.candidate != nil && match.Visible(w.candidate, v)
+}
+
+// viewerOf reads the optional credential of a public read: none is a
+// stranger; a trust key or candidate token that does not check out is
+// refused rather than read as a stranger, so a client learns its mistake.
+func (s *Service) viewerOf(c *gin.Context) (viewer, error) {
+	tok, ok := auth.Bearer(c.GetHeader("Authorization"))
+	if !ok {
+		if c.GetHeader("Authorization") != "" {
+			return viewer{}, problem.New(problem.Unauthenticated, "send Authorization: Bearer <trust API key or candidate token>")
+		}
+		return viewer{}, nil
+	}
+	cred, err := auth.Parse(tok)
+	switch {
+	case err != nil:
+		return viewer{}, problem.New(problem.Unauthenticated, "the credential is not valid")
+	case cred.Prefix == auth.TrustKeyPrefix:
+		t, err := s.trustOfKey(c, tok)
+		if err != nil {
+			return viewer{}, err
+		}
+		return viewer{trust: t.GetCode()}, nil
+	case cred.Prefix == auth.CandidateTokenPrefix:
+		rec, _, err := auth.NewCandidates(s.candidates).Verify(c.Request.Context(), tok, cred.Owner)
+		if err != nil {
+			return viewer{}, err
+		}
+		c.Set(auth.ContextActor, "candidate:"+rec.GetCandidate().GetId())
+		return viewer{candidate: rec.GetCandidate()}, nil
+	}
+	return viewer{}, nil
 }
 
 func trustOf(c *gin.Context) *eventsv1.Trust {

@@ -159,6 +159,8 @@ type Filter struct {
 	WithinKm      float64
 	ClosingAfter  string // YYYY-MM-DD: closing on or after this date
 	ClosingBefore string // YYYY-MM-DD: closing on or before this date
+	// Visible, when set, keeps only the vacancies the reader may see.
+	Visible func(*eventsv1.Vacancy) bool
 }
 
 func (f Filter) match(v *eventsv1.Vacancy) bool {
@@ -170,7 +172,8 @@ func (f Filter) match(v *eventsv1.Vacancy) bool {
 		f.Specialism != 0 && !slices.Contains(v.GetSpecialisms(), f.Specialism),
 		f.MinBand != 0 && v.GetBand() < f.MinBand,
 		f.ClosingAfter != "" && v.GetClosingDate() < f.ClosingAfter,
-		f.ClosingBefore != "" && v.GetClosingDate() > f.ClosingBefore:
+		f.ClosingBefore != "" && v.GetClosingDate() > f.ClosingBefore,
+		f.Visible != nil && !f.Visible(v):
 		return false
 	}
 	if f.Near != nil {
