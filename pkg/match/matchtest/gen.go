@@ -103,7 +103,7 @@ func Candidate(r *rand.Rand, c *eventsv1.Candidate) *eventsv1.Candidate {
 	if r.IntN(10) == 0 && c.Home != nil {
 		c.Home.Postcode, c.Home.Precision = "LS", "area"
 	}
-	if r.IntN(3) == 0 {
+	if r.IntN(2) == 0 {
 		c.Employment = Employment(r)
 	}
 	c.Qualifications = Qualifications(r, c.Qualifications)
@@ -174,7 +174,7 @@ func Vacancy(r *rand.Rand, v *eventsv1.Vacancy, near *eventsv1.Candidate) *event
 			v.Trust.Code = t[0]
 		}
 	}
-	if r.IntN(6) == 0 {
+	if r.IntN(4) == 0 {
 		v.Publishing = Publishing(r, near)
 	}
 	req := v.Requirements
@@ -196,6 +196,18 @@ func Vacancy(r *rand.Rand, v *eventsv1.Vacancy, near *eventsv1.Candidate) *event
 			v.Setting = s[r.IntN(len(s))]
 		}
 		v.SalaryMax = max(v.SalaryMax, near.GetMinSalary())
+		if p := v.GetPublishing(); p != nil && p.GetOption() > eventsv1.PublishingOption_PUBLISHING_OPTION_PUBLIC {
+			// Mostly an advert near may see: their trust's, and internal
+			// unless they hold restricted status.
+			if t := near.GetEmployment().GetTrusts(); len(t) > 0 {
+				v.Trust.Code = t[0]
+			} else {
+				p.Option = eventsv1.PublishingOption_PUBLISHING_OPTION_PUBLIC
+			}
+			if !near.GetEmployment().GetRestrictedStatus() {
+				p.Option = min(p.Option, eventsv1.PublishingOption_PUBLISHING_OPTION_INTERNAL)
+			}
+		}
 		if v.StartDate != "" && near.GetAvailableFrom() > v.StartDate {
 			v.StartDate = near.GetAvailableFrom()
 		}
