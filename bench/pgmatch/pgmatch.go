@@ -123,7 +123,8 @@ CREATE TABLE candidates (
   reg int NOT NULL, ipem int NOT NULL, gcse_m int NOT NULL, gcse_e int NOT NULL, tariff int NOT NULL, tariff_p int NOT NULL,
   subj int NOT NULL, subj_p int NOT NULL, lvl int NOT NULL, lvl_p int NOT NULL, awards int NOT NULL, awards_p int NOT NULL,
   app int NOT NULL, app_p int NOT NULL, deg_class int NOT NULL, deg_subject int NOT NULL, deg_pred bool NOT NULL,
-  higher int NOT NULL, higher_p int NOT NULL, spec_years int[] NOT NULL
+  higher int NOT NULL, higher_p int NOT NULL, spec_years int[] NOT NULL,
+  emp_trusts text[] NOT NULL, emp_nhs bool NOT NULL, emp_restricted bool NOT NULL
 );
 CREATE TABLE vacancies (
   id text PRIMARY KEY, lat float8 NOT NULL, lon float8 NOT NULL, site point NOT NULL,
@@ -131,7 +132,8 @@ CREATE TABLE vacancies (
   req_a_levels int NOT NULL, req_a_level_count int NOT NULL, req_class int NOT NULL, req_subjects int NOT NULL,
   req_accredited bool NOT NULL, req_msc bool NOT NULL, req_nvq bool NOT NULL, req_registrations int NOT NULL,
   req_years int NOT NULL, closes_at bigint NOT NULL,
-  setting int NOT NULL, patterns int NOT NULL, salary_max int NOT NULL, start_day int NOT NULL
+  setting int NOT NULL, patterns int NOT NULL, salary_max int NOT NULL, start_day int NOT NULL,
+  pub int NOT NULL, audience int NOT NULL, trust text NOT NULL, grp text[] NOT NULL
 );
 -- Essential groups: a vacancy's group is met by any of its alternatives, an
 -- alternative by all of its conditions (a group with none by no one).
@@ -311,13 +313,14 @@ func (s *Server) Load(ctx context.Context, cands []*eventsv1.Candidate, vacs []*
 			regStates(&p), int32(p.Ipem), int32(p.GCSEMaths), int32(p.GCSEEnglish), int32(p.Tariff), int32(p.TariffPredicted),
 			int32(p.Subjects), int32(p.SubjectsPredicted), int32(p.Level), int32(p.LevelPredicted), int32(p.Awards), int32(p.AwardsPredicted),
 			int32(p.Apprentice), int32(p.ApprenticePredicted), int32(p.DegreeClass), int32(p.DegreeSubject), p.DegreePredicted,
-			int32(p.Higher), int32(p.HigherPredicted), years}
+			int32(p.Higher), int32(p.HigherPredicted), years,
+			nonEmpty(c.GetEmployment().GetTrusts()), c.GetEmployment().GetNhs(), c.GetEmployment().GetRestrictedStatus()}
 	}
 	cols := []string{"id", "lat", "lon", "radius_km", "relocate", "families", "min_band", "contracts", "hours", "a_levels", "a_level_count",
 		"degree_subject", "degree_class", "accredited", "msc", "nvq", "registrations", "years", "reach",
 		"settings", "patterns", "min_salary", "avail", "reg", "ipem", "gcse_m", "gcse_e", "tariff", "tariff_p",
 		"subj", "subj_p", "lvl", "lvl_p", "awards", "awards_p", "app", "app_p", "deg_class", "deg_subject", "deg_pred",
-		"higher", "higher_p", "spec_years"}
+		"higher", "higher_p", "spec_years", "emp_trusts", "emp_nhs", "emp_restricted"}
 	if _, err := s.Conn.CopyFrom(ctx, pgx.Identifier{"candidates"}, cols, pgx.CopyFromRows(rows)); err != nil {
 		return fmt.Errorf("copy candidates: %w", err)
 	}
@@ -331,7 +334,8 @@ func (s *Server) Load(ctx context.Context, cands []*eventsv1.Candidate, vacs []*
 			int32(v.GetRoleFamily()), int32(v.GetBand()), int32(v.GetContract()), mask(v.GetWorkingPatterns()),
 			mask(r.GetALevelSubjects()), r.GetMinALevels(), int32(r.GetMinDegreeClass()), mask(r.GetDegreeSubjects()),
 			r.GetAccreditedDegree(), r.GetMsc(), r.GetNvq(), mask(r.GetRegistrations()), r.GetMinYearsExperience(), v.GetClosesAtUnixMs(),
-			int32(v.GetSetting()), mask(v.GetWorkingPatterns()), v.GetSalaryMax(), day(v.GetStartDate())})
+			int32(v.GetSetting()), mask(v.GetWorkingPatterns()), v.GetSalaryMax(), day(v.GetStartDate()),
+			int32(v.GetPublishing().GetOption()), int32(v.GetPublishing().GetAudience()), v.GetTrust().GetCode(), group(v)})
 		for gi, g := range match.CompileGroups(r).Essential {
 			groups = append(groups, []any{v.GetId(), int32(gi)})
 			for ai, alt := range g.Alts {
@@ -345,7 +349,7 @@ func (s *Server) Load(ctx context.Context, cands []*eventsv1.Candidate, vacs []*
 	}
 	cols = []string{"id", "lat", "lon", "site", "family", "band", "contract", "hours", "req_a_levels", "req_a_level_count", "req_class",
 		"req_subjects", "req_accredited", "req_msc", "req_nvq", "req_registrations", "req_years", "closes_at",
-		"setting", "patterns", "salary_max", "start_day"}
+		"setting", "patterns", "salary_max", "start_day", "pub", "audience", "trust", "grp"}
 	if _, err := s.Conn.CopyFrom(ctx, pgx.Identifier{"vacancies"}, cols, pgx.CopyFromRows(rows)); err != nil {
 		return fmt.Errorf("copy vacancies: %w", err)
 	}
@@ -389,7 +393,7 @@ func (s *Server) MatchVacancy(ctx context.Context, v *eventsv1.Vacancy, now time
 	v = eventsv1.UpgradeVacancy(v)
 	r := v.GetRequirements()
 	loc := v.GetSite().GetLocation()
-	rows, err := s.Conn.Query(ctx, vacancyQuery+essentialSQL(v), loc.GetLongitude(), loc.GetLatitude(),
+	rows, err := s.Conn.Query(ctx, vacancyQuery+essentialSQL(v)+visibleSQL(v), loc.GetLongitude(), loc.GetLatitude(),
 		int32(1)<<v.GetRoleFamily(), int32(v.GetBand()), int32(1)<<v.GetContract(), mask(v.GetWorkingPatterns()),
 		mask(r.GetALevelSubjects()), r.GetMinALevels(), int32(r.GetMinDegreeClass()), mask(r.GetDegreeSubjects()),
 		r.GetAccreditedDegree(), r.GetMsc(), r.GetNvq(), mask(r.GetRegistrations()), r.GetMinYearsExperience(),
@@ -454,7 +458,7 @@ func (s *Server) MatchCandidate(ctx context.Context, c *eventsv1.Candidate, now 
 	if q.GetDegree().GetPredicted() {
 		class = 0
 	}
-	rows, err := s.Conn.Query(ctx, query+candidateExtra+candidateGroupsSQL(&p), reach(c), mask(c.GetRoleFamilies()), int32(c.GetMinBand()), mask(c.GetContracts()), mask(c.GetWorkingPatterns()),
+	rows, err := s.Conn.Query(ctx, query+candidateExtra+candidateGroupsSQL(&p)+candidateVisibleSQL(c), reach(c), mask(c.GetRoleFamilies()), int32(c.GetMinBand()), mask(c.GetContracts()), mask(c.GetWorkingPatterns()),
 		mask(q.GetALevels()), int32(len(q.GetALevels())), class, int32(q.GetDegree().GetSubject()),
 		q.GetAccreditedDegree(), p.Awards&(1<<eventsv1.Award_AWARD_MSC) != 0, q.GetNvq(), registered(&p), q.GetYearsExperience(), now.UnixMilli(),
 		c.GetHome().GetLatitude(), c.GetHome().GetLongitude(), c.GetTravelRadiusKm(),
@@ -463,4 +467,69 @@ func (s *Server) MatchCandidate(ctx context.Context, c *eventsv1.Candidate, now 
 		return nil, err
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// nonEmpty is ss without empty strings, never nil.
+func nonEmpty(ss []string) []string {
+	out := []string{}
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// group is the trusts whose staff a group audience admits: the group's
+// and the posting trust.
+func group(v *eventsv1.Vacancy) []string {
+	return nonEmpty(append([]string{v.GetTrust().GetCode()}, v.GetPublishing().GetGroupTrusts()...))
+}
+
+// textArray is ss as an SQL literal.
+func textArray(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	}
+	return "ARRAY[" + strings.Join(q, ",") + "]::text[]"
+}
+
+// visibleSQL is the SQL of "the candidate of the row may see v"
+// (match.Visible), v's values written in.
+func visibleSQL(v *eventsv1.Vacancy) string {
+	p := v.GetPublishing()
+	trust := v.GetTrust().GetCode()
+	works := "false"
+	switch p.GetAudience() {
+	case eventsv1.Audience_AUDIENCE_TRUST:
+		if trust != "" {
+			works = textArray([]string{trust}) + " && emp_trusts"
+		}
+	case eventsv1.Audience_AUDIENCE_GROUP:
+		works = textArray(group(v)) + " && emp_trusts"
+	}
+	switch p.GetOption() {
+	case eventsv1.PublishingOption_PUBLISHING_OPTION_UNSPECIFIED, eventsv1.PublishingOption_PUBLISHING_OPTION_PUBLIC:
+		return ""
+	case eventsv1.PublishingOption_PUBLISHING_OPTION_INTERNAL:
+		return " AND (" + works + ")"
+	case eventsv1.PublishingOption_PUBLISHING_OPTION_RESTRICTED:
+		if p.GetAudience() == eventsv1.Audience_AUDIENCE_NHS {
+			works = "(emp_nhs OR cardinality(emp_trusts) > 0)"
+		}
+		return " AND emp_restricted AND (" + works + ")"
+	}
+	return " AND false"
+}
+
+// candidateVisibleSQL is the SQL of "c may see the vacancy of the row"
+// (match.Visible), c's values written in.
+func candidateVisibleSQL(c *eventsv1.Candidate) string {
+	e := c.GetEmployment()
+	trusts := textArray(nonEmpty(e.GetTrusts()))
+	works := fmt.Sprintf("(audience = 1 AND trust <> '' AND trust = ANY(%s) OR audience = 2 AND grp && %s)", trusts, trusts)
+	nhs := e.GetNhs() || len(e.GetTrusts()) > 0
+	return fmt.Sprintf(`
+  AND (pub IN (0, 1) OR pub = 2 AND %s OR pub = 3 AND %t AND (%s OR audience = 3 AND %t))`, works, e.GetRestrictedStatus(), works, nhs)
 }

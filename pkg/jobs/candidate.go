@@ -29,6 +29,9 @@ type CandidateInput struct {
 	AvailableFrom  string               `json:"available_from,omitempty" api:"format=date"`
 	// MinSalary is the lowest full-time salary wanted, pounds a year (0: any).
 	MinSalary int32 `json:"min_salary,omitempty" api:"min=0,max=300000"`
+	// Employment is who they say they work for, which decides the internal
+	// and restricted vacancies they see (none: public ones only).
+	Employment *EmploymentInput `json:"employment,omitempty"`
 }
 
 // MaxTravelRadiusKm bounds a travel radius: beyond it, say willing_to_relocate.
@@ -50,6 +53,7 @@ func (in *CandidateInput) Check(ctx context.Context, now time.Time, r Resolver) 
 		WorkingPatterns:   enumList[eventsv1.WorkingPattern](&c, "/working_patterns", in.WorkingPatterns, false),
 		Settings:          enumList[eventsv1.Setting](&c, "/settings", in.Settings, false),
 		Qualifications:    c.qualifications("/qualifications", in.Qualifications),
+		Employment:        c.employment("/employment", in.Employment),
 	}
 	for _, h := range enumList[eventsv1.Hours](&c, "/hours", in.Hours, false) {
 		if p := eventsv1.WorkingPattern(h); !slices.Contains(cand.WorkingPatterns, p) {
@@ -114,6 +118,7 @@ type CandidateView struct {
 	Qualifications  QualificationsInput `json:"qualifications"`
 	AvailableFrom   string              `json:"available_from,omitempty" api:"format=date"`
 	MinSalary       int32               `json:"min_salary,omitempty"`
+	Employment      *EmploymentInput    `json:"employment,omitempty"`
 	CreatedAt       time.Time           `json:"created_at"`
 	UpdatedAt       time.Time           `json:"updated_at"`
 }
@@ -144,6 +149,7 @@ func ViewCandidate(c *eventsv1.Candidate) CandidateView {
 		Qualifications:    qualificationsView(c.GetQualifications()),
 		AvailableFrom:     c.GetAvailableFrom(),
 		MinSalary:         c.GetMinSalary(),
+		Employment:        employmentView(c.GetEmployment()),
 		CreatedAt:         time.UnixMilli(c.GetCreatedAtUnixMs()).UTC(),
 		UpdatedAt:         time.UnixMilli(c.GetUpdatedAtUnixMs()).UTC(),
 	}

@@ -60,6 +60,14 @@ type VacancyInput struct {
 	DisabilityConfident    bool          `json:"disability_confident,omitempty"`
 	WelshLanguage          string        `json:"welsh_language,omitempty"`
 	Contact                *ContactInput `json:"contact,omitempty"`
+	// Publishing says who may see the vacancy; public when left out.
+	Publishing *PublishingInput `json:"publishing,omitempty"`
+	// STP is required of an stp_trainee post written in the NHS Jobs shape
+	// (with a staff group), and only for one.
+	STP *STPInput `json:"stp,omitempty"`
+	// Apprenticeship is required of an apprentice post written in the NHS
+	// Jobs shape (with a staff group), and only for one.
+	Apprenticeship *ApprenticeshipPostInput `json:"apprenticeship,omitempty"`
 }
 
 // ContactInput is who answers questions about the post.
@@ -255,6 +263,9 @@ func (in *VacancyInput) Check(ctx context.Context, now time.Time, r Resolver) (*
 			v.InterviewDate = FormatDate(interview)
 		}
 	}
+	v.Publishing = c.publishing("/publishing", in.Publishing)
+	v.Stp = c.stp("/stp", in.STP, v, in.StaffGroup != "")
+	v.Apprenticeship = c.apprenticeship("/apprenticeship", in.Apprenticeship, v, in.StaffGroup != "")
 	if a := in.Apply; a == nil || a.URL == "" && a.Email == "" {
 		c.add("/apply", "is required: a url or an email address to apply to")
 	} else {
@@ -331,6 +342,10 @@ type VacancyView struct {
 	DisabilityConfident    bool         `json:"disability_confident"`
 	WelshLanguage          string       `json:"welsh_language,omitempty"`
 	Contact                *ContactView `json:"contact,omitempty"`
+	// Publishing is who may see the vacancy (public for records of before).
+	Publishing     PublishingInput          `json:"publishing"`
+	STP            *STPInput                `json:"stp,omitempty"`
+	Apprenticeship *ApprenticeshipPostInput `json:"apprenticeship,omitempty"`
 	// Source says where an imported vacancy came from; absent for a
 	// trust's own posting.
 	Source *SourceView `json:"source,omitempty"`
@@ -423,6 +438,9 @@ func ViewVacancy(v *eventsv1.Vacancy) VacancyView {
 		DBSCheck:               Name(v.GetDbsCheck()),
 		DisabilityConfident:    v.GetDisabilityConfident(),
 		WelshLanguage:          Name(v.GetWelshLanguage()),
+		Publishing:             publishingView(v.GetPublishing()),
+		STP:                    stpView(v.GetStp()),
+		Apprenticeship:         apprenticeshipView(v.GetApprenticeship()),
 	}
 	for _, s := range v.GetOtherSites() {
 		view.OtherSites = append(view.OtherSites, SiteView{Name: s.GetName(), PlaceView: placeView(s.GetLocation())})

@@ -12,6 +12,10 @@
 //
 //   - open: the vacancy's status is OPEN and now is before closes_at_unix_ms
 //     (a vacancy closing exactly now is closed).
+//   - visibility: the candidate may see the vacancy ([Visible]): a public
+//     one anyone; an internal one those who say they work for the trust or
+//     a trust of its group; a restricted one those of them (or of any NHS
+//     employer, when it says so) who hold restricted status.
 //   - role_family: the vacancy's role family is one the candidate wants.
 //   - band: the vacancy's band is at or above the candidate's minimum band
 //     (bands are numbered in pay order); no minimum accepts any band.

@@ -19,6 +19,10 @@ type Rule string
 const (
 	// RuleOpen: the vacancy's status is OPEN and now is before closes_at_unix_ms.
 	RuleOpen Rule = "open"
+	// RuleVisibility: the candidate may see the vacancy ([Visible]): it is
+	// public, or internal or restricted to staff the candidate says they
+	// are. Its miss names nothing of the vacancy.
+	RuleVisibility Rule = "visibility"
 	// RuleRoleFamily: the vacancy's role family is one the candidate wants.
 	RuleRoleFamily Rule = "role_family"
 	// RuleBand: the vacancy's band is at or above the candidate's minimum band;
@@ -80,7 +84,7 @@ const (
 // lists misses in.
 func Rules() []Rule {
 	return []Rule{
-		RuleOpen, RuleRoleFamily, RuleBand, RuleContract, RuleHours, RuleSetting, RuleSalary,
+		RuleOpen, RuleVisibility, RuleRoleFamily, RuleBand, RuleContract, RuleHours, RuleSetting, RuleSalary,
 		RuleStartDate, RuleDistance, RuleALevelSubjects, RuleALevelCount, RuleDegreeSubject,
 		RuleDegreeClass, RuleAccreditedDegree, RuleMSc, RuleNVQ, RuleRegistration, RuleExperience,
 		RuleEssential,
@@ -248,6 +252,8 @@ func check(rule Rule, f *facts) outcome {
 	switch rule {
 	case RuleOpen:
 		return checkOpen(f)
+	case RuleVisibility:
+		return checkVisibility(f)
 	case RuleRoleFamily:
 		return checkRoleFamily(f)
 	case RuleBand:
@@ -347,6 +353,18 @@ func checkOpen(f *facts) outcome {
 		return pass(fmt.Sprintf("closes in %d days", (left+dayMs-1)/dayMs))
 	}
 	return pass("")
+}
+
+func checkVisibility(f *facts) outcome {
+	switch {
+	case Public(f.v):
+		return pass("")
+	case !Visible(f.c, f.v):
+		return fail("the vacancy is not advertised to you")
+	case f.v.GetPublishing().GetOption() == eventsv1.PublishingOption_PUBLISHING_OPTION_RESTRICTED:
+		return pass("advertised to staff with restricted status, as you are")
+	}
+	return pass("advertised internally, to staff of your employer")
 }
 
 func checkRoleFamily(f *facts) outcome {

@@ -337,6 +337,7 @@ func TestRules(t *testing.T) {
 		match.RuleSetting:          false,
 		match.RuleSalary:           false,
 		match.RuleStartDate:        false,
+		match.RuleVisibility:       false,
 		match.RuleEssential:        true,
 	}
 	rules := match.Rules()

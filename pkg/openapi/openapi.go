@@ -68,7 +68,10 @@ type Response struct {
 type Operation struct {
 	Summary string
 	Auth    Auth
-	Params  []Param
+	// AuthOptional are credentials the operation takes but does not need
+	// (a read that shows more to whom it may): listed with "none".
+	AuthOptional []Auth
+	Params       []Param
 	// Request is a value of the body's Go type; nil for no body.
 	Request any
 	// RequestTypes are the accepted content types. Default: application/json.
@@ -119,6 +122,12 @@ func (d *Document) operation(id, path string, op Operation) map[string]any {
 	o := map[string]any{"summary": op.Summary, "operationId": id}
 	if op.Auth != None {
 		o["security"] = []any{map[string]any{string(op.Auth): []string{}}}
+	} else if len(op.AuthOptional) > 0 {
+		sec := []any{map[string]any{}}
+		for _, a := range op.AuthOptional {
+			sec = append(sec, map[string]any{string(a): []string{}})
+		}
+		o["security"] = sec
 	}
 	var params []any
 	for _, p := range pathParams(path) {

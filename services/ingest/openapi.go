@@ -31,6 +31,8 @@ func Document() *openapi.Document {
 		"staff_group":   jobs.Names[eventsv1.StaffGroup](), "high_cost_area": jobs.Names[eventsv1.HighCostArea](),
 		"pay_scale": jobs.Names[eventsv1.PayScale](), "visa_sponsorship": jobs.Names[eventsv1.VisaSponsorship](),
 		"dbs_check": jobs.Names[eventsv1.DbsCheck](), "welsh_language": jobs.Names[eventsv1.WelshLanguage](),
+		"option": jobs.Names[eventsv1.PublishingOption](), "audience": jobs.Names[eventsv1.Audience](),
+		"route": jobs.Names[eventsv1.StpRoute](), "stp_specialism": jobs.Names[eventsv1.StpSpecialism](),
 	} {
 		d.Enum(prop, values)
 	}
@@ -72,18 +74,20 @@ func Document() *openapi.Document {
 	d.Add("POST", "/v1/vacancies/bulk", openapi.Operation{Summary: "post many vacancies (NDJSON or a JSON array), each a VacancyInput checked and answered on its own", Auth: openapi.Trust,
 		Params: []openapi.Param{idParam}, Request: []map[string]any{}, RequestTypes: []string{"application/x-ndjson", "application/json"},
 		Responses: map[int]openapi.Response{200: {Description: "one result per vacancy", Body: BulkAnswer{}}}, Problems: with(400, 401, 403, 413, 415, 422)})
-	d.Add("GET", "/v1/vacancies", openapi.Operation{Summary: "open vacancies, filtered", Params: append(append([]openapi.Param{
-		{Name: "specialism", In: "query", Enum: jobs.Names[eventsv1.Specialism]()}, {Name: "near", In: "query", Description: "latitude,longitude"},
-		{Name: "within_km", In: "query", Type: "number", Max: new(float64(jobs.MaxTravelRadiusKm)), Description: "more than 0, with near or postcode; default 50"},
-		{Name: "postcode", In: "query", Description: "a UK postcode, placed as vacancies' sites are; instead of near"},
-		{Name: "contract", In: "query", Enum: jobs.Names[eventsv1.Contract]()},
-		{Name: "working_pattern", In: "query", Enum: jobs.Names[eventsv1.WorkingPattern](), Description: "vacancies offering this pattern"}}, filters...), paging...),
-		Responses: map[int]openapi.Response{200: {Description: "a page", Body: VacancyList{}}}, Problems: with(422)})
-	d.Add("GET", "/v1/vacancies/{id}", openapi.Operation{Summary: "a vacancy (Accept: application/ld+json for a schema.org JobPosting)",
+	d.Add("GET", "/v1/vacancies", openapi.Operation{Summary: "open vacancies, filtered: public ones to anyone; internal and restricted ones also to their trust's key and to the candidates whose token shows they may see them",
+		AuthOptional: []openapi.Auth{openapi.Trust, openapi.Candidate}, Params: append(append([]openapi.Param{
+			{Name: "specialism", In: "query", Enum: jobs.Names[eventsv1.Specialism]()}, {Name: "near", In: "query", Description: "latitude,longitude"},
+			{Name: "within_km", In: "query", Type: "number", Max: new(float64(jobs.MaxTravelRadiusKm)), Description: "more than 0, with near or postcode; default 50"},
+			{Name: "postcode", In: "query", Description: "a UK postcode, placed as vacancies' sites are; instead of near"},
+			{Name: "contract", In: "query", Enum: jobs.Names[eventsv1.Contract]()},
+			{Name: "working_pattern", In: "query", Enum: jobs.Names[eventsv1.WorkingPattern](), Description: "vacancies offering this pattern"}}, filters...), paging...),
+		Responses: map[int]openapi.Response{200: {Description: "a page", Body: VacancyList{}}}, Problems: with(401, 422)})
+	d.Add("GET", "/v1/vacancies/{id}", openapi.Operation{Summary: "a vacancy (Accept: application/ld+json for a schema.org JobPosting, public vacancies only); an internal or restricted one is not found but by its trust's key or the token of a candidate who may see it",
+		AuthOptional: []openapi.Auth{openapi.Trust, openapi.Candidate},
 		Responses: map[int]openapi.Response{200: {Description: "the vacancy", Body: jobs.VacancyView{}, Headers: []string{"ETag"},
-			Alternatives: map[string]any{"application/ld+json": map[string]any{}}}}, Problems: with(404)})
-	d.Add("GET", "/v1/vacancies/{id}/jobposting", openapi.Operation{Summary: "a vacancy as a schema.org JobPosting",
-		Responses: map[int]openapi.Response{200: {Description: "JSON-LD", Body: map[string]any{}, ContentType: "application/ld+json"}}, Problems: with(404)})
+			Alternatives: map[string]any{"application/ld+json": map[string]any{}}}}, Problems: with(401, 404)})
+	d.Add("GET", "/v1/vacancies/{id}/jobposting", openapi.Operation{Summary: "a public vacancy as a schema.org JobPosting (an internal or restricted one has none)", AuthOptional: []openapi.Auth{openapi.Trust, openapi.Candidate},
+		Responses: map[int]openapi.Response{200: {Description: "JSON-LD", Body: map[string]any{}, ContentType: "application/ld+json"}}, Problems: with(401, 404)})
 	d.Add("PUT", "/v1/vacancies/{id}", openapi.Operation{Summary: "replace an open vacancy's details", Auth: openapi.Trust, Params: []openapi.Param{ifMatch},
 		Request: jobs.VacancyInput{}, Responses: map[int]openapi.Response{200: {Description: "replaced", Body: jobs.VacancyView{}, Headers: []string{"ETag"}}},
 		Problems: with(400, 401, 403, 404, 409, 412, 413, 415, 422, 428)})

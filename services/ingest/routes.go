@@ -10,6 +10,7 @@ import (
 	"github.com/clinjobs/clinjobs/pkg/bus"
 	"github.com/clinjobs/clinjobs/pkg/health"
 	"github.com/clinjobs/clinjobs/pkg/httpserver"
+	"github.com/clinjobs/clinjobs/pkg/match"
 	"github.com/clinjobs/clinjobs/pkg/problem"
 	"github.com/clinjobs/clinjobs/pkg/ratelimit"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
@@ -144,6 +145,53 @@ func (s *Service) liveCredential(ctx context.Context, tok string) (bool, error) 
 		return false, err
 	}
 	return err == nil, nil
+}
+
+// viewer is who reads a vacancy: a stranger (neither set), a trust, or a
+// candidate.
+type viewer struct {
+	trust     string
+	candidate *eventsv1.Candidate
+}
+
+// sees reports whether w may see v: a public vacancy anyone; an internal
+// or restricted one its own trust, and the candidates match.Visible admits.
+func (w viewer) sees(v *eventsv1.Vacancy) bool {
+	return match.Public(v) || w.trust != "" && w.trust == v.GetTrust().GetCode() ||
+		w.candidate != nil && match.Visible(w.candidate, v)
+}
+
+// viewerOf reads the optional credential of a public read: none is a
+// stranger; a trust key or candidate token that does not check out is
+// refused rather than read as a stranger, so a client learns its mistake.
+func (s *Service) viewerOf(c *gin.Context) (viewer, error) {
+	tok, ok := auth.Bearer(c.GetHeader("Authorization"))
+	if !ok {
+		if c.GetHeader("Authorization") != "" {
+			return viewer{}, problem.New(problem.Unauthenticated, "send Authorization: Bearer <trust API key or candidate token>")
+		}
+		return viewer{}, nil
+	}
+	cred, err := auth.Parse(tok)
+	switch {
+	case err != nil:
+		return viewer{}, problem.New(problem.Unauthenticated, "the credential is not valid")
+	case cred.Prefix == auth.TrustKeyPrefix:
+		t, err := s.trustOfKey(c.Request.Context(), cred)
+		if err != nil {
+			return viewer{}, err
+		}
+		c.Set(auth.ContextActor, "trust:"+t.GetCode()+"/"+cred.KeyID)
+		return viewer{trust: t.GetCode()}, nil
+	case cred.Prefix == auth.CandidateTokenPrefix:
+		rec, _, err := auth.NewCandidates(s.candidates).Verify(c.Request.Context(), tok, cred.Owner)
+		if err != nil {
+			return viewer{}, err
+		}
+		c.Set(auth.ContextActor, "candidate:"+rec.GetCandidate().GetId())
+		return viewer{candidate: rec.GetCandidate()}, nil
+	}
+	return viewer{}, nil
 }
 
 func trustOf(c *gin.Context) *eventsv1.Trust {

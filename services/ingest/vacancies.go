@@ -19,6 +19,7 @@ import (
 	"github.com/clinjobs/clinjobs/pkg/httpserver"
 	"github.com/clinjobs/clinjobs/pkg/ids"
 	"github.com/clinjobs/clinjobs/pkg/jobs"
+	"github.com/clinjobs/clinjobs/pkg/match"
 	"github.com/clinjobs/clinjobs/pkg/problem"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 	"github.com/clinjobs/clinjobs/services/ingest/internal/projection"
@@ -265,21 +266,33 @@ func (s *Service) getVacancy(c *gin.Context) {
 	c.JSON(http.StatusOK, jobs.ViewVacancy(rec.GetVacancy()))
 }
 
+// publicVacancy reads a vacancy the requester may see; one they may not
+// is not found, exactly as one that does not exist.
 func (s *Service) publicVacancy(c *gin.Context) (*eventsv1.VacancyChanged, uint64, error) {
 	id := c.Param("id")
 	if !ids.Valid("v", id) {
 		return nil, 0, problem.New(problem.NotFound, "no vacancy %s", id)
 	}
+	w, err := s.viewerOf(c)
+	if err != nil {
+		return nil, 0, err
+	}
 	var rec eventsv1.VacancyChanged
 	rev, err := s.vacancies.Get(c.Request.Context(), id, &rec)
-	if errors.Is(err, bus.ErrNotFound) {
+	if errors.Is(err, bus.ErrNotFound) || err == nil && !w.sees(rec.GetVacancy()) {
 		return nil, 0, problem.New(problem.NotFound, "no vacancy %s", id)
 	}
 	return &rec, rev, err
 }
 
+// getJobPosting answers a public vacancy as a schema.org JobPosting; an
+// internal or restricted one has none, whoever asks: JSON-LD is for
+// search engines.
 func (s *Service) getJobPosting(c *gin.Context) {
 	rec, rev, err := s.publicVacancy(c)
+	if err == nil && !match.Public(rec.GetVacancy()) {
+		err = problem.New(problem.NotFound, "no vacancy %s", c.Param("id"))
+	}
 	if err != nil {
 		httpserver.Fail(c, err)
 		return
@@ -303,14 +316,21 @@ const (
 	maxLimit     = 100
 )
 
-// listOpen lists the open vacancies, to anyone.
+// listOpen lists the open vacancies the requester may see: the public ones
+// to anyone, and the internal and restricted ones to their trust and the
+// candidates they are for.
 func (s *Service) listOpen(c *gin.Context) {
 	f, err := s.filter(c, true)
 	if err != nil {
 		httpserver.Fail(c, err)
 		return
 	}
-	f.OpenAt = s.now()
+	w, err := s.viewerOf(c)
+	if err != nil {
+		httpserver.Fail(c, err)
+		return
+	}
+	f.OpenAt, f.Visible = s.now(), w.sees
 	s.list(c, f)
 }
 

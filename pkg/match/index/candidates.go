@@ -35,6 +35,9 @@ const (
 	// flagExt: the candidate asks a minimum salary or gives a date they
 	// are available from, which only the extended record holds.
 	flagExt
+	// flagEmployer: the candidate declares an employer (the blob holds
+	// it), so may see some internal or restricted vacancies.
+	flagEmployer
 )
 
 // cand is a candidate in compact form: every field a rule or the score
@@ -125,7 +128,7 @@ func compactCandidate(c *eventsv1.Candidate) (cand, ext, string) {
 	}
 	msc := e.profile.Awards&(1<<eventsv1.Award_AWARD_MSC) != 0
 	for flag, on := range map[uint8]bool{flagAccredited: q.GetAccreditedDegree(), flagMSc: msc, flagNVQ: q.GetNvq(),
-		flagRelocate: c.GetWillingToRelocate(), flagExt: e.minSalary > 0 || e.availDay > 0} {
+		flagRelocate: c.GetWillingToRelocate(), flagExt: e.minSalary > 0 || e.availDay > 0, flagEmployer: match.Declares(c)} {
 		if on {
 			x.flags |= flag
 		}
@@ -134,6 +137,9 @@ func compactCandidate(c *eventsv1.Candidate) (cand, ext, string) {
 
 	// The blob: what the records do not hold as it is.
 	rest := &eventsv1.Candidate{MinSalary: c.GetMinSalary(), AvailableFrom: c.GetAvailableFrom()}
+	if match.Declares(c) {
+		rest.Employment = c.GetEmployment()
+	}
 	if p := c.GetHome().GetPrecision(); p != "" {
 		rest.Home = &eventsv1.Location{Precision: p}
 	}

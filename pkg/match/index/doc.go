@@ -65,6 +65,13 @@
 // minus the vacancies requiring anything the candidate lacks; the few left
 // get the exact distance and a score.
 //
+// Visibility. A vacancy that is not public (internal or restricted) is
+// matched only to candidates [match.Visible] admits: on the way from a
+// vacancy, only candidates flagged as declaring an employer are looked at
+// further, their declaration read from their blob; on the way from a
+// candidate, each such vacancy left is tested with the candidate's own
+// record. Non-public vacancies are few, and cost nothing to public ones.
+//
 // Enum values outside those the protocol declares match nothing here; the
 // write API never accepts them. Years of experience count up to 50, the most
 // the write API accepts.

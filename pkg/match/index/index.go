@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/clinjobs/clinjobs/pkg/geo"
 	"github.com/clinjobs/clinjobs/pkg/match"
@@ -378,6 +379,7 @@ func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []H
 	// The rules the bitsets do not hold (the essential groups, a minimum
 	// salary, a start date) are tested on the records of those left.
 	hasGroups := len(groups.Essential) > 0
+	public := match.Public(v)
 	const batch = 256
 	out := make([]Hit, 0, len(slots))
 	for len(slots) > 0 && (limit == 0 || len(out) < limit) {
@@ -392,6 +394,9 @@ func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []H
 				continue
 			}
 			if c.flags&flagExt != 0 && !x.admits(&ix.exts[slot]) || hasGroups && !groups.EssentialMet(&ix.exts[slot].profile) {
+				continue
+			}
+			if !public && !ix.sees(slot, v) {
 				continue
 			}
 			kept = append(kept, slot)
@@ -414,6 +419,20 @@ func (ix *Index) matchVacancy(v *eventsv1.Vacancy, now time.Time, limit int) []H
 		}
 	}
 	return out
+}
+
+// sees reports whether the candidate in slot may see v, which is not
+// public: only a candidate declaring an employer may, by what their blob
+// holds. ix.mu is held.
+func (ix *Index) sees(slot uint32, v *eventsv1.Vacancy) bool {
+	if ix.cands[slot].flags&flagEmployer == 0 {
+		return false
+	}
+	c := &eventsv1.Candidate{}
+	if err := proto.Unmarshal([]byte(ix.blobs.get(ix.exts[slot].blob)), c); err != nil {
+		panic("index: a candidate's blob does not unmarshal: " + err.Error()) // written by compactCandidate
+	}
+	return match.Visible(c, v)
 }
 
 // admits reports whether a candidate's minimum salary and availability
@@ -533,6 +552,9 @@ func (ix *Index) MatchCandidate(c *eventsv1.Candidate, now time.Time) []Hit {
 		}
 		g := &ix.vacGroups[slot]
 		if len(g.Essential) > 0 && !g.EssentialMet(&e.profile) {
+			continue
+		}
+		if !v.public && !match.Visible(c, ix.vacProto[slot]) {
 			continue
 		}
 		d := distanceTenths(&x, v)

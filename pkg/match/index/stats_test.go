@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/clinjobs/clinjobs/pkg/match"
 	"github.com/clinjobs/clinjobs/pkg/match/index"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 )
@@ -20,8 +21,8 @@ func TestGeneratorCoversBoundaries(t *testing.T) {
 		cands = append(cands, c)
 		ref.PutCandidate(c)
 	}
-	matches, atRadius, justOutside, withGroups, withDesirables := 0, 0, 0, 0, 0
-	for i := range 300 {
+	matches, atRadius, justOutside, withGroups, withDesirables, notPublic := 0, 0, 0, 0, 0, 0
+	for i := range 450 {
 		near := cands[g.r.IntN(len(cands))]
 		v := g.vacancy(i, near)
 		hits := ref.MatchVacancy(v, now)
@@ -31,6 +32,9 @@ func TestGeneratorCoversBoundaries(t *testing.T) {
 		}
 		if len(hits) > 0 && len(v.GetRequirements().GetDesirable()) > 0 {
 			withDesirables++
+		}
+		if len(hits) > 0 && !match.Public(v) {
+			notPublic++
 		}
 		found := false
 		for _, h := range hits {
@@ -45,8 +49,8 @@ func TestGeneratorCoversBoundaries(t *testing.T) {
 			justOutside++
 		}
 	}
-	if matches < 300 || atRadius < 10 || justOutside < 10 || withGroups < 10 || withDesirables < 10 {
-		t.Fatalf("matches %d, at the radius %d, just outside %d, vacancies with essential groups matched %d, with desirables %d: the generator misses the boundaries",
-			matches, atRadius, justOutside, withGroups, withDesirables)
+	if matches < 300 || atRadius < 10 || justOutside < 10 || withGroups < 10 || withDesirables < 10 || notPublic < 1 {
+		t.Fatalf("matches %d, at the radius %d, just outside %d, vacancies with essential groups matched %d, with desirables %d, internal or restricted %d: the generator misses the boundaries",
+			matches, atRadius, justOutside, withGroups, withDesirables, notPublic)
 	}
 }

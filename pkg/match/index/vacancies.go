@@ -6,6 +6,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/clinjobs/clinjobs/pkg/geo"
+	"github.com/clinjobs/clinjobs/pkg/match"
 
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
 )
@@ -25,6 +26,8 @@ type vac struct {
 	family      uint8
 	contract    uint8
 	setting     uint8
+	// public: anyone may see it; otherwise [match.Visible] decides.
+	public bool
 }
 
 func compactVacancy(v *eventsv1.Vacancy, rev uint64) vac {
@@ -35,6 +38,7 @@ func compactVacancy(v *eventsv1.Vacancy, rev uint64) vac {
 		band: enum8(v.GetBand(), nBands), family: enum8(v.GetRoleFamily(), nFamilies),
 		contract: enum8(v.GetContract(), nContracts), setting: enum8(v.GetSetting(), nSettings),
 		patterns: uint16(enumSet(v.GetWorkingPatterns(), nPatterns)), salaryMax: v.GetSalaryMax(), startDay: dayNumber(v.GetStartDate()),
+		public: match.Public(v),
 	}
 }
 

@@ -1,8 +1,8 @@
 // Package matchtest makes random candidates and vacancies in the shape
 // trusts and candidates write them now (registration states, the
 // qualification ladder with predicted results, essential groups of
-// alternatives, desirable groups, working patterns, settings, salaries and
-// start dates), for the property and differential tests of the matching
+// alternatives, desirable groups, working patterns, settings, salaries,
+// start dates, publishing options and candidates' employers), for the property and differential tests of the matching
 // rules, the index and PostgreSQL: generated so that every condition is
 // often just met and often just missed.
 package matchtest
@@ -103,8 +103,49 @@ func Candidate(r *rand.Rand, c *eventsv1.Candidate) *eventsv1.Candidate {
 	if r.IntN(10) == 0 && c.Home != nil {
 		c.Home.Postcode, c.Home.Precision = "LS", "area"
 	}
+	if r.IntN(2) == 0 {
+		c.Employment = Employment(r)
+	}
 	c.Qualifications = Qualifications(r, c.Qualifications)
 	return c
+}
+
+// Trusts are the ODS codes the generated employers and vacancies are of.
+var Trusts = []string{"RJ1", "RRK", "R1H", "RTH", "RX1"}
+
+// Employment makes a declaration of employer: one or two trusts, or an NHS
+// employer without a trust, sometimes with restricted status.
+func Employment(r *rand.Rand) *eventsv1.Employment {
+	e := &eventsv1.Employment{RestrictedStatus: r.IntN(3) == 0}
+	switch r.IntN(4) {
+	case 0:
+		e.Nhs = true
+	case 1:
+		e.Trusts = []string{Trusts[r.IntN(len(Trusts))], Trusts[r.IntN(len(Trusts))]}
+		e.Nhs = true
+	default:
+		e.Trusts = []string{Trusts[r.IntN(len(Trusts))]}
+		e.Nhs = true
+	}
+	return e
+}
+
+// Publishing makes a publishing option of every kind, audiences of every
+// kind (some an option does not allow), groups often holding a trust near
+// works for.
+func Publishing(r *rand.Rand, near *eventsv1.Candidate) *eventsv1.Publishing {
+	p := &eventsv1.Publishing{
+		Option: eventsv1.PublishingOption(r.IntN(4)), Audience: eventsv1.Audience(1 + r.IntN(3)),
+		PolicyDeclared: true, ReleaseIfUnfilled: r.IntN(2) == 0,
+	}
+	if p.Audience == eventsv1.Audience_AUDIENCE_GROUP {
+		p.GroupName = "Generated group"
+		p.GroupTrusts = []string{Trusts[r.IntN(len(Trusts))]}
+		if t := near.GetEmployment().GetTrusts(); len(t) > 0 && r.IntN(2) == 0 {
+			p.GroupTrusts = append(p.GroupTrusts, t[r.IntN(len(t))])
+		}
+	}
+	return p
 }
 
 // Vacancy adds to v working patterns, a setting, a salary, a start date,
@@ -126,6 +167,15 @@ func Vacancy(r *rand.Rand, v *eventsv1.Vacancy, near *eventsv1.Candidate) *event
 	}
 	if v.Requirements == nil {
 		v.Requirements = &eventsv1.Requirements{}
+	}
+	if v.Trust == nil {
+		v.Trust = &eventsv1.TrustRef{Code: Trusts[r.IntN(len(Trusts))]}
+		if t := near.GetEmployment().GetTrusts(); len(t) > 0 && r.IntN(4) > 0 {
+			v.Trust.Code = t[0]
+		}
+	}
+	if r.IntN(4) == 0 {
+		v.Publishing = Publishing(r, near)
 	}
 	req := v.Requirements
 	if r.IntN(12) == 0 {
@@ -150,6 +200,18 @@ func Vacancy(r *rand.Rand, v *eventsv1.Vacancy, near *eventsv1.Candidate) *event
 			v.Setting = s[r.IntN(len(s))]
 		}
 		v.SalaryMax = max(v.SalaryMax, near.GetMinSalary())
+		if p := v.GetPublishing(); p != nil && p.GetOption() > eventsv1.PublishingOption_PUBLISHING_OPTION_PUBLIC {
+			// Mostly an advert near may see: their trust's, and internal
+			// unless they hold restricted status.
+			if t := near.GetEmployment().GetTrusts(); len(t) > 0 {
+				v.Trust.Code = t[0]
+			} else {
+				p.Option = eventsv1.PublishingOption_PUBLISHING_OPTION_PUBLIC
+			}
+			if !near.GetEmployment().GetRestrictedStatus() {
+				p.Option = min(p.Option, eventsv1.PublishingOption_PUBLISHING_OPTION_INTERNAL)
+			}
+		}
 		if v.StartDate != "" && near.GetAvailableFrom() > v.StartDate {
 			v.StartDate = near.GetAvailableFrom()
 		}

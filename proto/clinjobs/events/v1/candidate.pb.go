@@ -100,7 +100,10 @@ type Candidate struct {
 	// when this is empty.
 	WorkingPatterns []WorkingPattern `protobuf:"varint,17,rep,packed,name=working_patterns,json=workingPatterns,proto3,enum=clinjobs.events.v1.WorkingPattern" json:"working_patterns,omitempty"`
 	// The lowest full-time salary wanted, pounds a year (0: any).
-	MinSalary     int32 `protobuf:"varint,18,opt,name=min_salary,json=minSalary,proto3" json:"min_salary,omitempty"`
+	MinSalary int32 `protobuf:"varint,18,opt,name=min_salary,json=minSalary,proto3" json:"min_salary,omitempty"`
+	// Who the candidate says they work for, which decides the internal and
+	// restricted vacancies they may see.
+	Employment    *Employment `protobuf:"bytes,19,opt,name=employment,proto3" json:"employment,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -261,6 +264,79 @@ func (x *Candidate) GetMinSalary() int32 {
 	return 0
 }
 
+func (x *Candidate) GetEmployment() *Employment {
+	if x != nil {
+		return x.Employment
+	}
+	return nil
+}
+
+// Employment is what a candidate declares of their employer; the employer
+// checks it when they apply.
+type Employment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ODS codes of the NHS trusts they work for (at most five).
+	Trusts []string `protobuf:"bytes,1,rep,name=trusts,proto3" json:"trusts,omitempty"`
+	// They work for an NHS employer (true whenever trusts is not empty).
+	Nhs bool `protobuf:"varint,2,opt,name=nhs,proto3" json:"nhs,omitempty"`
+	// They hold restricted status (at risk of redundancy, on a redeployment
+	// register) with their NHS employer.
+	RestrictedStatus bool `protobuf:"varint,3,opt,name=restricted_status,json=restrictedStatus,proto3" json:"restricted_status,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Employment) Reset() {
+	*x = Employment{}
+	mi := &file_clinjobs_events_v1_candidate_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Employment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Employment) ProtoMessage() {}
+
+func (x *Employment) ProtoReflect() protoreflect.Message {
+	mi := &file_clinjobs_events_v1_candidate_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Employment.ProtoReflect.Descriptor instead.
+func (*Employment) Descriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_candidate_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Employment) GetTrusts() []string {
+	if x != nil {
+		return x.Trusts
+	}
+	return nil
+}
+
+func (x *Employment) GetNhs() bool {
+	if x != nil {
+		return x.Nhs
+	}
+	return false
+}
+
+func (x *Employment) GetRestrictedStatus() bool {
+	if x != nil {
+		return x.RestrictedStatus
+	}
+	return false
+}
+
 type CandidateChanged struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
 	Change           CandidateChange        `protobuf:"varint,1,opt,name=change,proto3,enum=clinjobs.events.v1.CandidateChange" json:"change,omitempty"`
@@ -276,7 +352,7 @@ type CandidateChanged struct {
 
 func (x *CandidateChanged) Reset() {
 	*x = CandidateChanged{}
-	mi := &file_clinjobs_events_v1_candidate_proto_msgTypes[1]
+	mi := &file_clinjobs_events_v1_candidate_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -288,7 +364,7 @@ func (x *CandidateChanged) String() string {
 func (*CandidateChanged) ProtoMessage() {}
 
 func (x *CandidateChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_clinjobs_events_v1_candidate_proto_msgTypes[1]
+	mi := &file_clinjobs_events_v1_candidate_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -301,7 +377,7 @@ func (x *CandidateChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CandidateChanged.ProtoReflect.Descriptor instead.
 func (*CandidateChanged) Descriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_candidate_proto_rawDescGZIP(), []int{1}
+	return file_clinjobs_events_v1_candidate_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *CandidateChanged) GetChange() CandidateChange {
@@ -350,7 +426,7 @@ var File_clinjobs_events_v1_candidate_proto protoreflect.FileDescriptor
 
 const file_clinjobs_events_v1_candidate_proto_rawDesc = "" +
 	"\n" +
-	"\"clinjobs/events/v1/candidate.proto\x12\x12clinjobs.events.v1\x1a\x1fclinjobs/events/v1/domain.proto\"\xee\x06\n" +
+	"\"clinjobs/events/v1/candidate.proto\x12\x12clinjobs.events.v1\x1a\x1fclinjobs/events/v1/domain.proto\"\xae\a\n" +
 	"\tCandidate\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12\x12\n" +
@@ -371,7 +447,15 @@ const file_clinjobs_events_v1_candidate_proto_rawDesc = "" +
 	"\bsettings\x18\x10 \x03(\x0e2\x1b.clinjobs.events.v1.SettingR\bsettings\x12M\n" +
 	"\x10working_patterns\x18\x11 \x03(\x0e2\".clinjobs.events.v1.WorkingPatternR\x0fworkingPatterns\x12\x1d\n" +
 	"\n" +
-	"min_salary\x18\x12 \x01(\x05R\tminSalary\"\xaf\x02\n" +
+	"min_salary\x18\x12 \x01(\x05R\tminSalary\x12>\n" +
+	"\n" +
+	"employment\x18\x13 \x01(\v2\x1e.clinjobs.events.v1.EmploymentR\n" +
+	"employment\"c\n" +
+	"\n" +
+	"Employment\x12\x16\n" +
+	"\x06trusts\x18\x01 \x03(\tR\x06trusts\x12\x10\n" +
+	"\x03nhs\x18\x02 \x01(\bR\x03nhs\x12+\n" +
+	"\x11restricted_status\x18\x03 \x01(\bR\x10restrictedStatus\"\xaf\x02\n" +
 	"\x10CandidateChanged\x12;\n" +
 	"\x06change\x18\x01 \x01(\x0e2#.clinjobs.events.v1.CandidateChangeR\x06change\x12;\n" +
 	"\tcandidate\x18\x02 \x01(\v2\x1d.clinjobs.events.v1.CandidateR\tcandidate\x12-\n" +
@@ -399,38 +483,40 @@ func file_clinjobs_events_v1_candidate_proto_rawDescGZIP() []byte {
 }
 
 var file_clinjobs_events_v1_candidate_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_clinjobs_events_v1_candidate_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_clinjobs_events_v1_candidate_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_clinjobs_events_v1_candidate_proto_goTypes = []any{
 	(CandidateChange)(0),     // 0: clinjobs.events.v1.CandidateChange
 	(*Candidate)(nil),        // 1: clinjobs.events.v1.Candidate
-	(*CandidateChanged)(nil), // 2: clinjobs.events.v1.CandidateChanged
-	(*Location)(nil),         // 3: clinjobs.events.v1.Location
-	(RoleFamily)(0),          // 4: clinjobs.events.v1.RoleFamily
-	(Specialism)(0),          // 5: clinjobs.events.v1.Specialism
-	(Band)(0),                // 6: clinjobs.events.v1.Band
-	(Contract)(0),            // 7: clinjobs.events.v1.Contract
-	(Hours)(0),               // 8: clinjobs.events.v1.Hours
-	(*Qualifications)(nil),   // 9: clinjobs.events.v1.Qualifications
-	(Setting)(0),             // 10: clinjobs.events.v1.Setting
-	(WorkingPattern)(0),      // 11: clinjobs.events.v1.WorkingPattern
+	(*Employment)(nil),       // 2: clinjobs.events.v1.Employment
+	(*CandidateChanged)(nil), // 3: clinjobs.events.v1.CandidateChanged
+	(*Location)(nil),         // 4: clinjobs.events.v1.Location
+	(RoleFamily)(0),          // 5: clinjobs.events.v1.RoleFamily
+	(Specialism)(0),          // 6: clinjobs.events.v1.Specialism
+	(Band)(0),                // 7: clinjobs.events.v1.Band
+	(Contract)(0),            // 8: clinjobs.events.v1.Contract
+	(Hours)(0),               // 9: clinjobs.events.v1.Hours
+	(*Qualifications)(nil),   // 10: clinjobs.events.v1.Qualifications
+	(Setting)(0),             // 11: clinjobs.events.v1.Setting
+	(WorkingPattern)(0),      // 12: clinjobs.events.v1.WorkingPattern
 }
 var file_clinjobs_events_v1_candidate_proto_depIdxs = []int32{
-	3,  // 0: clinjobs.events.v1.Candidate.home:type_name -> clinjobs.events.v1.Location
-	4,  // 1: clinjobs.events.v1.Candidate.role_families:type_name -> clinjobs.events.v1.RoleFamily
-	5,  // 2: clinjobs.events.v1.Candidate.specialisms:type_name -> clinjobs.events.v1.Specialism
-	6,  // 3: clinjobs.events.v1.Candidate.min_band:type_name -> clinjobs.events.v1.Band
-	7,  // 4: clinjobs.events.v1.Candidate.contracts:type_name -> clinjobs.events.v1.Contract
-	8,  // 5: clinjobs.events.v1.Candidate.hours:type_name -> clinjobs.events.v1.Hours
-	9,  // 6: clinjobs.events.v1.Candidate.qualifications:type_name -> clinjobs.events.v1.Qualifications
-	10, // 7: clinjobs.events.v1.Candidate.settings:type_name -> clinjobs.events.v1.Setting
-	11, // 8: clinjobs.events.v1.Candidate.working_patterns:type_name -> clinjobs.events.v1.WorkingPattern
-	0,  // 9: clinjobs.events.v1.CandidateChanged.change:type_name -> clinjobs.events.v1.CandidateChange
-	1,  // 10: clinjobs.events.v1.CandidateChanged.candidate:type_name -> clinjobs.events.v1.Candidate
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	4,  // 0: clinjobs.events.v1.Candidate.home:type_name -> clinjobs.events.v1.Location
+	5,  // 1: clinjobs.events.v1.Candidate.role_families:type_name -> clinjobs.events.v1.RoleFamily
+	6,  // 2: clinjobs.events.v1.Candidate.specialisms:type_name -> clinjobs.events.v1.Specialism
+	7,  // 3: clinjobs.events.v1.Candidate.min_band:type_name -> clinjobs.events.v1.Band
+	8,  // 4: clinjobs.events.v1.Candidate.contracts:type_name -> clinjobs.events.v1.Contract
+	9,  // 5: clinjobs.events.v1.Candidate.hours:type_name -> clinjobs.events.v1.Hours
+	10, // 6: clinjobs.events.v1.Candidate.qualifications:type_name -> clinjobs.events.v1.Qualifications
+	11, // 7: clinjobs.events.v1.Candidate.settings:type_name -> clinjobs.events.v1.Setting
+	12, // 8: clinjobs.events.v1.Candidate.working_patterns:type_name -> clinjobs.events.v1.WorkingPattern
+	2,  // 9: clinjobs.events.v1.Candidate.employment:type_name -> clinjobs.events.v1.Employment
+	0,  // 10: clinjobs.events.v1.CandidateChanged.change:type_name -> clinjobs.events.v1.CandidateChange
+	1,  // 11: clinjobs.events.v1.CandidateChanged.candidate:type_name -> clinjobs.events.v1.Candidate
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_clinjobs_events_v1_candidate_proto_init() }
@@ -445,7 +531,7 @@ func file_clinjobs_events_v1_candidate_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clinjobs_events_v1_candidate_proto_rawDesc), len(file_clinjobs_events_v1_candidate_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   2,
+			NumMessages:   3,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

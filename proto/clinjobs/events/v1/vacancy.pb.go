@@ -76,6 +76,240 @@ func (VacancyStatus) EnumDescriptor() ([]byte, []int) {
 	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{0}
 }
 
+// PublishingOption is NHS Jobs' choice of who sees an advert.
+type PublishingOption int32
+
+const (
+	// Read as PUBLIC: every record of before was public.
+	PublishingOption_PUBLISHING_OPTION_UNSPECIFIED PublishingOption = 0
+	// Anyone: search, reads, JSON-LD, every matching candidate.
+	PublishingOption_PUBLISHING_OPTION_PUBLIC PublishingOption = 1
+	// Internal: only candidates who say they work for the trust (or a trust of
+	// its group); NHS Jobs' "internal only" and "group internal".
+	PublishingOption_PUBLISHING_OPTION_INTERNAL PublishingOption = 2
+	// Restricted: only candidates who hold restricted status (at risk, on a
+	// redeployment register) with the trust, a trust of its group, or any NHS
+	// employer; NHS Jobs' "trust", "group" and "national restricted".
+	PublishingOption_PUBLISHING_OPTION_RESTRICTED PublishingOption = 3
+)
+
+// Enum value maps for PublishingOption.
+var (
+	PublishingOption_name = map[int32]string{
+		0: "PUBLISHING_OPTION_UNSPECIFIED",
+		1: "PUBLISHING_OPTION_PUBLIC",
+		2: "PUBLISHING_OPTION_INTERNAL",
+		3: "PUBLISHING_OPTION_RESTRICTED",
+	}
+	PublishingOption_value = map[string]int32{
+		"PUBLISHING_OPTION_UNSPECIFIED": 0,
+		"PUBLISHING_OPTION_PUBLIC":      1,
+		"PUBLISHING_OPTION_INTERNAL":    2,
+		"PUBLISHING_OPTION_RESTRICTED":  3,
+	}
+)
+
+func (x PublishingOption) Enum() *PublishingOption {
+	p := new(PublishingOption)
+	*p = x
+	return p
+}
+
+func (x PublishingOption) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PublishingOption) Descriptor() protoreflect.EnumDescriptor {
+	return file_clinjobs_events_v1_vacancy_proto_enumTypes[1].Descriptor()
+}
+
+func (PublishingOption) Type() protoreflect.EnumType {
+	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[1]
+}
+
+func (x PublishingOption) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PublishingOption.Descriptor instead.
+func (PublishingOption) EnumDescriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{1}
+}
+
+// Audience is whose staff an internal or restricted advert is for.
+type Audience int32
+
+const (
+	Audience_AUDIENCE_UNSPECIFIED Audience = 0
+	// The posting trust's staff.
+	Audience_AUDIENCE_TRUST Audience = 1
+	// The staff of the trusts of a named group (the posting trust among them).
+	Audience_AUDIENCE_GROUP Audience = 2
+	// The staff of any NHS employer (restricted only).
+	Audience_AUDIENCE_NHS Audience = 3
+)
+
+// Enum value maps for Audience.
+var (
+	Audience_name = map[int32]string{
+		0: "AUDIENCE_UNSPECIFIED",
+		1: "AUDIENCE_TRUST",
+		2: "AUDIENCE_GROUP",
+		3: "AUDIENCE_NHS",
+	}
+	Audience_value = map[string]int32{
+		"AUDIENCE_UNSPECIFIED": 0,
+		"AUDIENCE_TRUST":       1,
+		"AUDIENCE_GROUP":       2,
+		"AUDIENCE_NHS":         3,
+	}
+)
+
+func (x Audience) Enum() *Audience {
+	p := new(Audience)
+	*p = x
+	return p
+}
+
+func (x Audience) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Audience) Descriptor() protoreflect.EnumDescriptor {
+	return file_clinjobs_events_v1_vacancy_proto_enumTypes[2].Descriptor()
+}
+
+func (Audience) Type() protoreflect.EnumType {
+	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[2]
+}
+
+func (x Audience) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Audience.Descriptor instead.
+func (Audience) EnumDescriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{2}
+}
+
+type StpRoute int32
+
+const (
+	StpRoute_STP_ROUTE_UNSPECIFIED StpRoute = 0
+	// Recruited nationally by the National School of Healthcare Science: a
+	// recruitment window, a September start, Band 6 while training.
+	StpRoute_STP_ROUTE_DIRECT_ENTRY StpRoute = 1
+	// A trust's own post for its own staff, employer-based.
+	StpRoute_STP_ROUTE_IN_SERVICE StpRoute = 2
+)
+
+// Enum value maps for StpRoute.
+var (
+	StpRoute_name = map[int32]string{
+		0: "STP_ROUTE_UNSPECIFIED",
+		1: "STP_ROUTE_DIRECT_ENTRY",
+		2: "STP_ROUTE_IN_SERVICE",
+	}
+	StpRoute_value = map[string]int32{
+		"STP_ROUTE_UNSPECIFIED":  0,
+		"STP_ROUTE_DIRECT_ENTRY": 1,
+		"STP_ROUTE_IN_SERVICE":   2,
+	}
+)
+
+func (x StpRoute) Enum() *StpRoute {
+	p := new(StpRoute)
+	*p = x
+	return p
+}
+
+func (x StpRoute) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (StpRoute) Descriptor() protoreflect.EnumDescriptor {
+	return file_clinjobs_events_v1_vacancy_proto_enumTypes[3].Descriptor()
+}
+
+func (StpRoute) Type() protoreflect.EnumType {
+	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[3]
+}
+
+func (x StpRoute) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use StpRoute.Descriptor instead.
+func (StpRoute) EnumDescriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{3}
+}
+
+// StpSpecialism is the STP specialism of a post (physical sciences and
+// biomedical engineering).
+type StpSpecialism int32
+
+const (
+	StpSpecialism_STP_SPECIALISM_UNSPECIFIED                           StpSpecialism = 0
+	StpSpecialism_STP_SPECIALISM_CLINICAL_MEASUREMENT_AND_DEVELOPMENT  StpSpecialism = 1
+	StpSpecialism_STP_SPECIALISM_DEVICE_RISK_MANAGEMENT_AND_GOVERNANCE StpSpecialism = 2
+	StpSpecialism_STP_SPECIALISM_REHABILITATION_ENGINEERING            StpSpecialism = 3
+	StpSpecialism_STP_SPECIALISM_RADIOTHERAPY_PHYSICS                  StpSpecialism = 4
+	StpSpecialism_STP_SPECIALISM_IMAGING_WITH_IONISING_RADIATION       StpSpecialism = 5
+	StpSpecialism_STP_SPECIALISM_IMAGING_WITH_NON_IONISING_RADIATION   StpSpecialism = 6
+	StpSpecialism_STP_SPECIALISM_RADIATION_SAFETY_PHYSICS              StpSpecialism = 7
+)
+
+// Enum value maps for StpSpecialism.
+var (
+	StpSpecialism_name = map[int32]string{
+		0: "STP_SPECIALISM_UNSPECIFIED",
+		1: "STP_SPECIALISM_CLINICAL_MEASUREMENT_AND_DEVELOPMENT",
+		2: "STP_SPECIALISM_DEVICE_RISK_MANAGEMENT_AND_GOVERNANCE",
+		3: "STP_SPECIALISM_REHABILITATION_ENGINEERING",
+		4: "STP_SPECIALISM_RADIOTHERAPY_PHYSICS",
+		5: "STP_SPECIALISM_IMAGING_WITH_IONISING_RADIATION",
+		6: "STP_SPECIALISM_IMAGING_WITH_NON_IONISING_RADIATION",
+		7: "STP_SPECIALISM_RADIATION_SAFETY_PHYSICS",
+	}
+	StpSpecialism_value = map[string]int32{
+		"STP_SPECIALISM_UNSPECIFIED":                           0,
+		"STP_SPECIALISM_CLINICAL_MEASUREMENT_AND_DEVELOPMENT":  1,
+		"STP_SPECIALISM_DEVICE_RISK_MANAGEMENT_AND_GOVERNANCE": 2,
+		"STP_SPECIALISM_REHABILITATION_ENGINEERING":            3,
+		"STP_SPECIALISM_RADIOTHERAPY_PHYSICS":                  4,
+		"STP_SPECIALISM_IMAGING_WITH_IONISING_RADIATION":       5,
+		"STP_SPECIALISM_IMAGING_WITH_NON_IONISING_RADIATION":   6,
+		"STP_SPECIALISM_RADIATION_SAFETY_PHYSICS":              7,
+	}
+)
+
+func (x StpSpecialism) Enum() *StpSpecialism {
+	p := new(StpSpecialism)
+	*p = x
+	return p
+}
+
+func (x StpSpecialism) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (StpSpecialism) Descriptor() protoreflect.EnumDescriptor {
+	return file_clinjobs_events_v1_vacancy_proto_enumTypes[4].Descriptor()
+}
+
+func (StpSpecialism) Type() protoreflect.EnumType {
+	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[4]
+}
+
+func (x StpSpecialism) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use StpSpecialism.Descriptor instead.
+func (StpSpecialism) EnumDescriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{4}
+}
+
 // StaffGroup is the NHS staff group of a post, as NHS Jobs lists them.
 type StaffGroup int32
 
@@ -125,11 +359,11 @@ func (x StaffGroup) String() string {
 }
 
 func (StaffGroup) Descriptor() protoreflect.EnumDescriptor {
-	return file_clinjobs_events_v1_vacancy_proto_enumTypes[1].Descriptor()
+	return file_clinjobs_events_v1_vacancy_proto_enumTypes[5].Descriptor()
 }
 
 func (StaffGroup) Type() protoreflect.EnumType {
-	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[1]
+	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[5]
 }
 
 func (x StaffGroup) Number() protoreflect.EnumNumber {
@@ -138,7 +372,7 @@ func (x StaffGroup) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use StaffGroup.Descriptor instead.
 func (StaffGroup) EnumDescriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{1}
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{5}
 }
 
 type HighCostArea int32
@@ -180,11 +414,11 @@ func (x HighCostArea) String() string {
 }
 
 func (HighCostArea) Descriptor() protoreflect.EnumDescriptor {
-	return file_clinjobs_events_v1_vacancy_proto_enumTypes[2].Descriptor()
+	return file_clinjobs_events_v1_vacancy_proto_enumTypes[6].Descriptor()
 }
 
 func (HighCostArea) Type() protoreflect.EnumType {
-	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[2]
+	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[6]
 }
 
 func (x HighCostArea) Number() protoreflect.EnumNumber {
@@ -193,7 +427,7 @@ func (x HighCostArea) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use HighCostArea.Descriptor instead.
 func (HighCostArea) EnumDescriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{2}
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{6}
 }
 
 type PayScale int32
@@ -242,11 +476,11 @@ func (x PayScale) String() string {
 }
 
 func (PayScale) Descriptor() protoreflect.EnumDescriptor {
-	return file_clinjobs_events_v1_vacancy_proto_enumTypes[3].Descriptor()
+	return file_clinjobs_events_v1_vacancy_proto_enumTypes[7].Descriptor()
 }
 
 func (PayScale) Type() protoreflect.EnumType {
-	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[3]
+	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[7]
 }
 
 func (x PayScale) Number() protoreflect.EnumNumber {
@@ -255,7 +489,7 @@ func (x PayScale) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use PayScale.Descriptor instead.
 func (PayScale) EnumDescriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{3}
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{7}
 }
 
 type VisaSponsorship int32
@@ -294,11 +528,11 @@ func (x VisaSponsorship) String() string {
 }
 
 func (VisaSponsorship) Descriptor() protoreflect.EnumDescriptor {
-	return file_clinjobs_events_v1_vacancy_proto_enumTypes[4].Descriptor()
+	return file_clinjobs_events_v1_vacancy_proto_enumTypes[8].Descriptor()
 }
 
 func (VisaSponsorship) Type() protoreflect.EnumType {
-	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[4]
+	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[8]
 }
 
 func (x VisaSponsorship) Number() protoreflect.EnumNumber {
@@ -307,7 +541,7 @@ func (x VisaSponsorship) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use VisaSponsorship.Descriptor instead.
 func (VisaSponsorship) EnumDescriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{4}
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{8}
 }
 
 type DbsCheck int32
@@ -352,11 +586,11 @@ func (x DbsCheck) String() string {
 }
 
 func (DbsCheck) Descriptor() protoreflect.EnumDescriptor {
-	return file_clinjobs_events_v1_vacancy_proto_enumTypes[5].Descriptor()
+	return file_clinjobs_events_v1_vacancy_proto_enumTypes[9].Descriptor()
 }
 
 func (DbsCheck) Type() protoreflect.EnumType {
-	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[5]
+	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[9]
 }
 
 func (x DbsCheck) Number() protoreflect.EnumNumber {
@@ -365,7 +599,7 @@ func (x DbsCheck) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DbsCheck.Descriptor instead.
 func (DbsCheck) EnumDescriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{5}
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{9}
 }
 
 type WelshLanguage int32
@@ -404,11 +638,11 @@ func (x WelshLanguage) String() string {
 }
 
 func (WelshLanguage) Descriptor() protoreflect.EnumDescriptor {
-	return file_clinjobs_events_v1_vacancy_proto_enumTypes[6].Descriptor()
+	return file_clinjobs_events_v1_vacancy_proto_enumTypes[10].Descriptor()
 }
 
 func (WelshLanguage) Type() protoreflect.EnumType {
-	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[6]
+	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[10]
 }
 
 func (x WelshLanguage) Number() protoreflect.EnumNumber {
@@ -417,7 +651,7 @@ func (x WelshLanguage) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use WelshLanguage.Descriptor instead.
 func (WelshLanguage) EnumDescriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{6}
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{10}
 }
 
 type VacancyChange int32
@@ -459,11 +693,11 @@ func (x VacancyChange) String() string {
 }
 
 func (VacancyChange) Descriptor() protoreflect.EnumDescriptor {
-	return file_clinjobs_events_v1_vacancy_proto_enumTypes[7].Descriptor()
+	return file_clinjobs_events_v1_vacancy_proto_enumTypes[11].Descriptor()
 }
 
 func (VacancyChange) Type() protoreflect.EnumType {
-	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[7]
+	return &file_clinjobs_events_v1_vacancy_proto_enumTypes[11]
 }
 
 func (x VacancyChange) Number() protoreflect.EnumNumber {
@@ -472,7 +706,7 @@ func (x VacancyChange) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use VacancyChange.Descriptor instead.
 func (VacancyChange) EnumDescriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{7}
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{11}
 }
 
 type TrustRef struct {
@@ -698,6 +932,12 @@ type Vacancy struct {
 	DisabilityConfident    bool            `protobuf:"varint,39,opt,name=disability_confident,json=disabilityConfident,proto3" json:"disability_confident,omitempty"`
 	WelshLanguage          WelshLanguage   `protobuf:"varint,40,opt,name=welsh_language,json=welshLanguage,proto3,enum=clinjobs.events.v1.WelshLanguage" json:"welsh_language,omitempty"`
 	Contact                *Contact        `protobuf:"bytes,41,opt,name=contact,proto3" json:"contact,omitempty"`
+	// Who may see the vacancy: unset is read as public (records of before).
+	Publishing *Publishing `protobuf:"bytes,42,opt,name=publishing,proto3" json:"publishing,omitempty"`
+	// The Scientist Training Programme's entry route, for stp_trainee posts.
+	Stp *StpEntry `protobuf:"bytes,43,opt,name=stp,proto3" json:"stp,omitempty"`
+	// The apprenticeship, for apprentice posts.
+	Apprenticeship *Apprenticeship `protobuf:"bytes,44,opt,name=apprenticeship,proto3" json:"apprenticeship,omitempty"`
 	// Where an imported vacancy came from; unset for a trust's own posting.
 	// (Numbered from 100 so that fields added for trusts' postings keep the
 	// numbers after 41.)
@@ -1023,6 +1263,27 @@ func (x *Vacancy) GetContact() *Contact {
 	return nil
 }
 
+func (x *Vacancy) GetPublishing() *Publishing {
+	if x != nil {
+		return x.Publishing
+	}
+	return nil
+}
+
+func (x *Vacancy) GetStp() *StpEntry {
+	if x != nil {
+		return x.Stp
+	}
+	return nil
+}
+
+func (x *Vacancy) GetApprenticeship() *Apprenticeship {
+	if x != nil {
+		return x.Apprenticeship
+	}
+	return nil
+}
+
 func (x *Vacancy) GetSource() *VacancySource {
 	if x != nil {
 		return x.Source
@@ -1131,6 +1392,288 @@ func (x *VacancySource) GetSeenAtUnixMs() int64 {
 	return 0
 }
 
+type Publishing struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Option   PublishingOption       `protobuf:"varint,1,opt,name=option,proto3,enum=clinjobs.events.v1.PublishingOption" json:"option,omitempty"`
+	Audience Audience               `protobuf:"varint,2,opt,name=audience,proto3,enum=clinjobs.events.v1.Audience" json:"audience,omitempty"`
+	// A group's name and its trusts' ODS codes, the posting trust included.
+	GroupName   string   `protobuf:"bytes,3,opt,name=group_name,json=groupName,proto3" json:"group_name,omitempty"`
+	GroupTrusts []string `protobuf:"bytes,4,rep,name=group_trusts,json=groupTrusts,proto3" json:"group_trusts,omitempty"`
+	// The trust's declarations, required of an internal or restricted advert:
+	// that limiting it follows the trust's recruitment (or redeployment)
+	// policy as agreed with staff side.
+	PolicyDeclared bool `protobuf:"varint,5,opt,name=policy_declared,json=policyDeclared,proto3" json:"policy_declared,omitempty"`
+	// That the post will be advertised more widely if it is not filled.
+	ReleaseIfUnfilled bool `protobuf:"varint,6,opt,name=release_if_unfilled,json=releaseIfUnfilled,proto3" json:"release_if_unfilled,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *Publishing) Reset() {
+	*x = Publishing{}
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Publishing) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Publishing) ProtoMessage() {}
+
+func (x *Publishing) ProtoReflect() protoreflect.Message {
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Publishing.ProtoReflect.Descriptor instead.
+func (*Publishing) Descriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Publishing) GetOption() PublishingOption {
+	if x != nil {
+		return x.Option
+	}
+	return PublishingOption_PUBLISHING_OPTION_UNSPECIFIED
+}
+
+func (x *Publishing) GetAudience() Audience {
+	if x != nil {
+		return x.Audience
+	}
+	return Audience_AUDIENCE_UNSPECIFIED
+}
+
+func (x *Publishing) GetGroupName() string {
+	if x != nil {
+		return x.GroupName
+	}
+	return ""
+}
+
+func (x *Publishing) GetGroupTrusts() []string {
+	if x != nil {
+		return x.GroupTrusts
+	}
+	return nil
+}
+
+func (x *Publishing) GetPolicyDeclared() bool {
+	if x != nil {
+		return x.PolicyDeclared
+	}
+	return false
+}
+
+func (x *Publishing) GetReleaseIfUnfilled() bool {
+	if x != nil {
+		return x.ReleaseIfUnfilled
+	}
+	return false
+}
+
+type StpEntry struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Route      StpRoute               `protobuf:"varint,1,opt,name=route,proto3,enum=clinjobs.events.v1.StpRoute" json:"route,omitempty"`
+	Specialism StpSpecialism          `protobuf:"varint,2,opt,name=specialism,proto3,enum=clinjobs.events.v1.StpSpecialism" json:"specialism,omitempty"`
+	// Direct entry: the national recruitment window, YYYY-MM-DD.
+	WindowOpens  string `protobuf:"bytes,3,opt,name=window_opens,json=windowOpens,proto3" json:"window_opens,omitempty"`
+	WindowCloses string `protobuf:"bytes,4,opt,name=window_closes,json=windowCloses,proto3" json:"window_closes,omitempty"`
+	// Direct entry: the training year the post starts, September of it.
+	IntakeYear    int32 `protobuf:"varint,5,opt,name=intake_year,json=intakeYear,proto3" json:"intake_year,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StpEntry) Reset() {
+	*x = StpEntry{}
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StpEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StpEntry) ProtoMessage() {}
+
+func (x *StpEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StpEntry.ProtoReflect.Descriptor instead.
+func (*StpEntry) Descriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *StpEntry) GetRoute() StpRoute {
+	if x != nil {
+		return x.Route
+	}
+	return StpRoute_STP_ROUTE_UNSPECIFIED
+}
+
+func (x *StpEntry) GetSpecialism() StpSpecialism {
+	if x != nil {
+		return x.Specialism
+	}
+	return StpSpecialism_STP_SPECIALISM_UNSPECIFIED
+}
+
+func (x *StpEntry) GetWindowOpens() string {
+	if x != nil {
+		return x.WindowOpens
+	}
+	return ""
+}
+
+func (x *StpEntry) GetWindowCloses() string {
+	if x != nil {
+		return x.WindowCloses
+	}
+	return ""
+}
+
+func (x *StpEntry) GetIntakeYear() int32 {
+	if x != nil {
+		return x.IntakeYear
+	}
+	return 0
+}
+
+type Apprenticeship struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The level of the apprenticeship standard, 2 to 7.
+	Level int32 `protobuf:"varint,1,opt,name=level,proto3" json:"level,omitempty"`
+	// The standard's name and reference, as Skills England lists it
+	// ("Engineering technician", ST0457).
+	Standard          string `protobuf:"bytes,2,opt,name=standard,proto3" json:"standard,omitempty"`
+	StandardReference string `protobuf:"bytes,3,opt,name=standard_reference,json=standardReference,proto3" json:"standard_reference,omitempty"`
+	TrainingProvider  string `protobuf:"bytes,4,opt,name=training_provider,json=trainingProvider,proto3" json:"training_provider,omitempty"`
+	// Off-the-job training, hours a week.
+	OffTheJobHoursPerWeek float64 `protobuf:"fixed64,5,opt,name=off_the_job_hours_per_week,json=offTheJobHoursPerWeek,proto3" json:"off_the_job_hours_per_week,omitempty"`
+	DurationMonths        int32   `protobuf:"varint,6,opt,name=duration_months,json=durationMonths,proto3" json:"duration_months,omitempty"`
+	// What the apprentice gains ("Level 3 Engineering Technician...").
+	QualificationGained string `protobuf:"bytes,7,opt,name=qualification_gained,json=qualificationGained,proto3" json:"qualification_gained,omitempty"`
+	// The hospital (one of the vacancy's sites) the apprentice is linked to,
+	// and the departments they rotate through.
+	LinkedSite    string   `protobuf:"bytes,8,opt,name=linked_site,json=linkedSite,proto3" json:"linked_site,omitempty"`
+	Rotation      []string `protobuf:"bytes,9,rep,name=rotation,proto3" json:"rotation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Apprenticeship) Reset() {
+	*x = Apprenticeship{}
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Apprenticeship) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Apprenticeship) ProtoMessage() {}
+
+func (x *Apprenticeship) ProtoReflect() protoreflect.Message {
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Apprenticeship.ProtoReflect.Descriptor instead.
+func (*Apprenticeship) Descriptor() ([]byte, []int) {
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Apprenticeship) GetLevel() int32 {
+	if x != nil {
+		return x.Level
+	}
+	return 0
+}
+
+func (x *Apprenticeship) GetStandard() string {
+	if x != nil {
+		return x.Standard
+	}
+	return ""
+}
+
+func (x *Apprenticeship) GetStandardReference() string {
+	if x != nil {
+		return x.StandardReference
+	}
+	return ""
+}
+
+func (x *Apprenticeship) GetTrainingProvider() string {
+	if x != nil {
+		return x.TrainingProvider
+	}
+	return ""
+}
+
+func (x *Apprenticeship) GetOffTheJobHoursPerWeek() float64 {
+	if x != nil {
+		return x.OffTheJobHoursPerWeek
+	}
+	return 0
+}
+
+func (x *Apprenticeship) GetDurationMonths() int32 {
+	if x != nil {
+		return x.DurationMonths
+	}
+	return 0
+}
+
+func (x *Apprenticeship) GetQualificationGained() string {
+	if x != nil {
+		return x.QualificationGained
+	}
+	return ""
+}
+
+func (x *Apprenticeship) GetLinkedSite() string {
+	if x != nil {
+		return x.LinkedSite
+	}
+	return ""
+}
+
+func (x *Apprenticeship) GetRotation() []string {
+	if x != nil {
+		return x.Rotation
+	}
+	return nil
+}
+
 // Contact is who answers questions about a post.
 type Contact struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1144,7 +1687,7 @@ type Contact struct {
 
 func (x *Contact) Reset() {
 	*x = Contact{}
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[5]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1156,7 +1699,7 @@ func (x *Contact) String() string {
 func (*Contact) ProtoMessage() {}
 
 func (x *Contact) ProtoReflect() protoreflect.Message {
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[5]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1169,7 +1712,7 @@ func (x *Contact) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Contact.ProtoReflect.Descriptor instead.
 func (*Contact) Descriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{5}
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Contact) GetName() string {
@@ -1219,7 +1762,7 @@ type VacancyChanged struct {
 
 func (x *VacancyChanged) Reset() {
 	*x = VacancyChanged{}
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[6]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1231,7 +1774,7 @@ func (x *VacancyChanged) String() string {
 func (*VacancyChanged) ProtoMessage() {}
 
 func (x *VacancyChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[6]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1244,7 +1787,7 @@ func (x *VacancyChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VacancyChanged.ProtoReflect.Descriptor instead.
 func (*VacancyChanged) Descriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{6}
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *VacancyChanged) GetChange() VacancyChange {
@@ -1303,7 +1846,7 @@ type ApiKey struct {
 
 func (x *ApiKey) Reset() {
 	*x = ApiKey{}
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[7]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1315,7 +1858,7 @@ func (x *ApiKey) String() string {
 func (*ApiKey) ProtoMessage() {}
 
 func (x *ApiKey) ProtoReflect() protoreflect.Message {
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[7]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1328,7 +1871,7 @@ func (x *ApiKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
 func (*ApiKey) Descriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{7}
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ApiKey) GetId() string {
@@ -1379,7 +1922,7 @@ type Trust struct {
 
 func (x *Trust) Reset() {
 	*x = Trust{}
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[8]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1391,7 +1934,7 @@ func (x *Trust) String() string {
 func (*Trust) ProtoMessage() {}
 
 func (x *Trust) ProtoReflect() protoreflect.Message {
-	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[8]
+	mi := &file_clinjobs_events_v1_vacancy_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1404,7 +1947,7 @@ func (x *Trust) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Trust.ProtoReflect.Descriptor instead.
 func (*Trust) Descriptor() ([]byte, []int) {
-	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{8}
+	return file_clinjobs_events_v1_vacancy_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Trust) GetCode() string {
@@ -1457,7 +2000,7 @@ const file_clinjobs_events_v1_vacancy_proto_rawDesc = "" +
 	"HowToApply\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12\"\n" +
-	"\finstructions\x18\x03 \x01(\tR\finstructions\"\x88\x10\n" +
+	"\finstructions\x18\x03 \x01(\tR\finstructions\"\xc4\x11\n" +
 	"\aVacancy\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x122\n" +
 	"\x05trust\x18\x02 \x01(\v2\x1c.clinjobs.events.v1.TrustRefR\x05trust\x12\x1c\n" +
@@ -1507,7 +2050,12 @@ const file_clinjobs_events_v1_vacancy_proto_rawDesc = "" +
 	"\tdbs_check\x18& \x01(\x0e2\x1c.clinjobs.events.v1.DbsCheckR\bdbsCheck\x121\n" +
 	"\x14disability_confident\x18' \x01(\bR\x13disabilityConfident\x12H\n" +
 	"\x0ewelsh_language\x18( \x01(\x0e2!.clinjobs.events.v1.WelshLanguageR\rwelshLanguage\x125\n" +
-	"\acontact\x18) \x01(\v2\x1b.clinjobs.events.v1.ContactR\acontact\x129\n" +
+	"\acontact\x18) \x01(\v2\x1b.clinjobs.events.v1.ContactR\acontact\x12>\n" +
+	"\n" +
+	"publishing\x18* \x01(\v2\x1e.clinjobs.events.v1.PublishingR\n" +
+	"publishing\x12.\n" +
+	"\x03stp\x18+ \x01(\v2\x1c.clinjobs.events.v1.StpEntryR\x03stp\x12J\n" +
+	"\x0eapprenticeship\x18, \x01(\v2\".clinjobs.events.v1.ApprenticeshipR\x0eapprenticeship\x129\n" +
 	"\x06source\x18d \x01(\v2!.clinjobs.events.v1.VacancySourceR\x06source\"\xc5\x01\n" +
 	"\rVacancySource\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
@@ -1516,7 +2064,36 @@ const file_clinjobs_events_v1_vacancy_proto_rawDesc = "" +
 	"\bemployer\x18\x04 \x01(\tR\bemployer\x12\x18\n" +
 	"\aclaimed\x18\x05 \x01(\bR\aclaimed\x12!\n" +
 	"\ftrust_fields\x18\x06 \x03(\tR\vtrustFields\x12%\n" +
-	"\x0fseen_at_unix_ms\x18\a \x01(\x03R\fseenAtUnixMs\"f\n" +
+	"\x0fseen_at_unix_ms\x18\a \x01(\x03R\fseenAtUnixMs\"\x9f\x02\n" +
+	"\n" +
+	"Publishing\x12<\n" +
+	"\x06option\x18\x01 \x01(\x0e2$.clinjobs.events.v1.PublishingOptionR\x06option\x128\n" +
+	"\baudience\x18\x02 \x01(\x0e2\x1c.clinjobs.events.v1.AudienceR\baudience\x12\x1d\n" +
+	"\n" +
+	"group_name\x18\x03 \x01(\tR\tgroupName\x12!\n" +
+	"\fgroup_trusts\x18\x04 \x03(\tR\vgroupTrusts\x12'\n" +
+	"\x0fpolicy_declared\x18\x05 \x01(\bR\x0epolicyDeclared\x12.\n" +
+	"\x13release_if_unfilled\x18\x06 \x01(\bR\x11releaseIfUnfilled\"\xea\x01\n" +
+	"\bStpEntry\x122\n" +
+	"\x05route\x18\x01 \x01(\x0e2\x1c.clinjobs.events.v1.StpRouteR\x05route\x12A\n" +
+	"\n" +
+	"specialism\x18\x02 \x01(\x0e2!.clinjobs.events.v1.StpSpecialismR\n" +
+	"specialism\x12!\n" +
+	"\fwindow_opens\x18\x03 \x01(\tR\vwindowOpens\x12#\n" +
+	"\rwindow_closes\x18\x04 \x01(\tR\fwindowCloses\x12\x1f\n" +
+	"\vintake_year\x18\x05 \x01(\x05R\n" +
+	"intakeYear\"\xf2\x02\n" +
+	"\x0eApprenticeship\x12\x14\n" +
+	"\x05level\x18\x01 \x01(\x05R\x05level\x12\x1a\n" +
+	"\bstandard\x18\x02 \x01(\tR\bstandard\x12-\n" +
+	"\x12standard_reference\x18\x03 \x01(\tR\x11standardReference\x12+\n" +
+	"\x11training_provider\x18\x04 \x01(\tR\x10trainingProvider\x129\n" +
+	"\x1aoff_the_job_hours_per_week\x18\x05 \x01(\x01R\x15offTheJobHoursPerWeek\x12'\n" +
+	"\x0fduration_months\x18\x06 \x01(\x05R\x0edurationMonths\x121\n" +
+	"\x14qualification_gained\x18\a \x01(\tR\x13qualificationGained\x12\x1f\n" +
+	"\vlinked_site\x18\b \x01(\tR\n" +
+	"linkedSite\x12\x1a\n" +
+	"\brotation\x18\t \x03(\tR\brotation\"f\n" +
 	"\aContact\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
 	"\tjob_title\x18\x02 \x01(\tR\bjobTitle\x12\x14\n" +
@@ -1546,7 +2123,30 @@ const file_clinjobs_events_v1_vacancy_proto_rawDesc = "" +
 	"\x1aVACANCY_STATUS_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13VACANCY_STATUS_OPEN\x10\x01\x12\x19\n" +
 	"\x15VACANCY_STATUS_CLOSED\x10\x02\x12\x1c\n" +
-	"\x18VACANCY_STATUS_WITHDRAWN\x10\x03*\xca\x02\n" +
+	"\x18VACANCY_STATUS_WITHDRAWN\x10\x03*\x95\x01\n" +
+	"\x10PublishingOption\x12!\n" +
+	"\x1dPUBLISHING_OPTION_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18PUBLISHING_OPTION_PUBLIC\x10\x01\x12\x1e\n" +
+	"\x1aPUBLISHING_OPTION_INTERNAL\x10\x02\x12 \n" +
+	"\x1cPUBLISHING_OPTION_RESTRICTED\x10\x03*^\n" +
+	"\bAudience\x12\x18\n" +
+	"\x14AUDIENCE_UNSPECIFIED\x10\x00\x12\x12\n" +
+	"\x0eAUDIENCE_TRUST\x10\x01\x12\x12\n" +
+	"\x0eAUDIENCE_GROUP\x10\x02\x12\x10\n" +
+	"\fAUDIENCE_NHS\x10\x03*[\n" +
+	"\bStpRoute\x12\x19\n" +
+	"\x15STP_ROUTE_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16STP_ROUTE_DIRECT_ENTRY\x10\x01\x12\x18\n" +
+	"\x14STP_ROUTE_IN_SERVICE\x10\x02*\x93\x03\n" +
+	"\rStpSpecialism\x12\x1e\n" +
+	"\x1aSTP_SPECIALISM_UNSPECIFIED\x10\x00\x127\n" +
+	"3STP_SPECIALISM_CLINICAL_MEASUREMENT_AND_DEVELOPMENT\x10\x01\x128\n" +
+	"4STP_SPECIALISM_DEVICE_RISK_MANAGEMENT_AND_GOVERNANCE\x10\x02\x12-\n" +
+	")STP_SPECIALISM_REHABILITATION_ENGINEERING\x10\x03\x12'\n" +
+	"#STP_SPECIALISM_RADIOTHERAPY_PHYSICS\x10\x04\x122\n" +
+	".STP_SPECIALISM_IMAGING_WITH_IONISING_RADIATION\x10\x05\x126\n" +
+	"2STP_SPECIALISM_IMAGING_WITH_NON_IONISING_RADIATION\x10\x06\x12+\n" +
+	"'STP_SPECIALISM_RADIATION_SAFETY_PHYSICS\x10\a*\xca\x02\n" +
 	"\n" +
 	"StaffGroup\x12\x1b\n" +
 	"\x17STAFF_GROUP_UNSPECIFIED\x10\x00\x12%\n" +
@@ -1606,67 +2206,81 @@ func file_clinjobs_events_v1_vacancy_proto_rawDescGZIP() []byte {
 	return file_clinjobs_events_v1_vacancy_proto_rawDescData
 }
 
-var file_clinjobs_events_v1_vacancy_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_clinjobs_events_v1_vacancy_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_clinjobs_events_v1_vacancy_proto_enumTypes = make([]protoimpl.EnumInfo, 12)
+var file_clinjobs_events_v1_vacancy_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_clinjobs_events_v1_vacancy_proto_goTypes = []any{
 	(VacancyStatus)(0),     // 0: clinjobs.events.v1.VacancyStatus
-	(StaffGroup)(0),        // 1: clinjobs.events.v1.StaffGroup
-	(HighCostArea)(0),      // 2: clinjobs.events.v1.HighCostArea
-	(PayScale)(0),          // 3: clinjobs.events.v1.PayScale
-	(VisaSponsorship)(0),   // 4: clinjobs.events.v1.VisaSponsorship
-	(DbsCheck)(0),          // 5: clinjobs.events.v1.DbsCheck
-	(WelshLanguage)(0),     // 6: clinjobs.events.v1.WelshLanguage
-	(VacancyChange)(0),     // 7: clinjobs.events.v1.VacancyChange
-	(*TrustRef)(nil),       // 8: clinjobs.events.v1.TrustRef
-	(*Site)(nil),           // 9: clinjobs.events.v1.Site
-	(*HowToApply)(nil),     // 10: clinjobs.events.v1.HowToApply
-	(*Vacancy)(nil),        // 11: clinjobs.events.v1.Vacancy
-	(*VacancySource)(nil),  // 12: clinjobs.events.v1.VacancySource
-	(*Contact)(nil),        // 13: clinjobs.events.v1.Contact
-	(*VacancyChanged)(nil), // 14: clinjobs.events.v1.VacancyChanged
-	(*ApiKey)(nil),         // 15: clinjobs.events.v1.ApiKey
-	(*Trust)(nil),          // 16: clinjobs.events.v1.Trust
-	(*Location)(nil),       // 17: clinjobs.events.v1.Location
-	(RoleFamily)(0),        // 18: clinjobs.events.v1.RoleFamily
-	(Specialism)(0),        // 19: clinjobs.events.v1.Specialism
-	(Setting)(0),           // 20: clinjobs.events.v1.Setting
-	(Band)(0),              // 21: clinjobs.events.v1.Band
-	(Contract)(0),          // 22: clinjobs.events.v1.Contract
-	(Hours)(0),             // 23: clinjobs.events.v1.Hours
-	(*Requirements)(nil),   // 24: clinjobs.events.v1.Requirements
-	(WorkingPattern)(0),    // 25: clinjobs.events.v1.WorkingPattern
+	(PublishingOption)(0),  // 1: clinjobs.events.v1.PublishingOption
+	(Audience)(0),          // 2: clinjobs.events.v1.Audience
+	(StpRoute)(0),          // 3: clinjobs.events.v1.StpRoute
+	(StpSpecialism)(0),     // 4: clinjobs.events.v1.StpSpecialism
+	(StaffGroup)(0),        // 5: clinjobs.events.v1.StaffGroup
+	(HighCostArea)(0),      // 6: clinjobs.events.v1.HighCostArea
+	(PayScale)(0),          // 7: clinjobs.events.v1.PayScale
+	(VisaSponsorship)(0),   // 8: clinjobs.events.v1.VisaSponsorship
+	(DbsCheck)(0),          // 9: clinjobs.events.v1.DbsCheck
+	(WelshLanguage)(0),     // 10: clinjobs.events.v1.WelshLanguage
+	(VacancyChange)(0),     // 11: clinjobs.events.v1.VacancyChange
+	(*TrustRef)(nil),       // 12: clinjobs.events.v1.TrustRef
+	(*Site)(nil),           // 13: clinjobs.events.v1.Site
+	(*HowToApply)(nil),     // 14: clinjobs.events.v1.HowToApply
+	(*Vacancy)(nil),        // 15: clinjobs.events.v1.Vacancy
+	(*VacancySource)(nil),  // 16: clinjobs.events.v1.VacancySource
+	(*Publishing)(nil),     // 17: clinjobs.events.v1.Publishing
+	(*StpEntry)(nil),       // 18: clinjobs.events.v1.StpEntry
+	(*Apprenticeship)(nil), // 19: clinjobs.events.v1.Apprenticeship
+	(*Contact)(nil),        // 20: clinjobs.events.v1.Contact
+	(*VacancyChanged)(nil), // 21: clinjobs.events.v1.VacancyChanged
+	(*ApiKey)(nil),         // 22: clinjobs.events.v1.ApiKey
+	(*Trust)(nil),          // 23: clinjobs.events.v1.Trust
+	(*Location)(nil),       // 24: clinjobs.events.v1.Location
+	(RoleFamily)(0),        // 25: clinjobs.events.v1.RoleFamily
+	(Specialism)(0),        // 26: clinjobs.events.v1.Specialism
+	(Setting)(0),           // 27: clinjobs.events.v1.Setting
+	(Band)(0),              // 28: clinjobs.events.v1.Band
+	(Contract)(0),          // 29: clinjobs.events.v1.Contract
+	(Hours)(0),             // 30: clinjobs.events.v1.Hours
+	(*Requirements)(nil),   // 31: clinjobs.events.v1.Requirements
+	(WorkingPattern)(0),    // 32: clinjobs.events.v1.WorkingPattern
 }
 var file_clinjobs_events_v1_vacancy_proto_depIdxs = []int32{
-	17, // 0: clinjobs.events.v1.Site.location:type_name -> clinjobs.events.v1.Location
-	8,  // 1: clinjobs.events.v1.Vacancy.trust:type_name -> clinjobs.events.v1.TrustRef
-	18, // 2: clinjobs.events.v1.Vacancy.role_family:type_name -> clinjobs.events.v1.RoleFamily
-	19, // 3: clinjobs.events.v1.Vacancy.specialisms:type_name -> clinjobs.events.v1.Specialism
-	20, // 4: clinjobs.events.v1.Vacancy.setting:type_name -> clinjobs.events.v1.Setting
-	21, // 5: clinjobs.events.v1.Vacancy.band:type_name -> clinjobs.events.v1.Band
-	22, // 6: clinjobs.events.v1.Vacancy.contract:type_name -> clinjobs.events.v1.Contract
-	23, // 7: clinjobs.events.v1.Vacancy.hours:type_name -> clinjobs.events.v1.Hours
-	9,  // 8: clinjobs.events.v1.Vacancy.site:type_name -> clinjobs.events.v1.Site
-	24, // 9: clinjobs.events.v1.Vacancy.requirements:type_name -> clinjobs.events.v1.Requirements
-	10, // 10: clinjobs.events.v1.Vacancy.apply:type_name -> clinjobs.events.v1.HowToApply
+	24, // 0: clinjobs.events.v1.Site.location:type_name -> clinjobs.events.v1.Location
+	12, // 1: clinjobs.events.v1.Vacancy.trust:type_name -> clinjobs.events.v1.TrustRef
+	25, // 2: clinjobs.events.v1.Vacancy.role_family:type_name -> clinjobs.events.v1.RoleFamily
+	26, // 3: clinjobs.events.v1.Vacancy.specialisms:type_name -> clinjobs.events.v1.Specialism
+	27, // 4: clinjobs.events.v1.Vacancy.setting:type_name -> clinjobs.events.v1.Setting
+	28, // 5: clinjobs.events.v1.Vacancy.band:type_name -> clinjobs.events.v1.Band
+	29, // 6: clinjobs.events.v1.Vacancy.contract:type_name -> clinjobs.events.v1.Contract
+	30, // 7: clinjobs.events.v1.Vacancy.hours:type_name -> clinjobs.events.v1.Hours
+	13, // 8: clinjobs.events.v1.Vacancy.site:type_name -> clinjobs.events.v1.Site
+	31, // 9: clinjobs.events.v1.Vacancy.requirements:type_name -> clinjobs.events.v1.Requirements
+	14, // 10: clinjobs.events.v1.Vacancy.apply:type_name -> clinjobs.events.v1.HowToApply
 	0,  // 11: clinjobs.events.v1.Vacancy.status:type_name -> clinjobs.events.v1.VacancyStatus
-	25, // 12: clinjobs.events.v1.Vacancy.working_patterns:type_name -> clinjobs.events.v1.WorkingPattern
-	1,  // 13: clinjobs.events.v1.Vacancy.staff_group:type_name -> clinjobs.events.v1.StaffGroup
-	2,  // 14: clinjobs.events.v1.Vacancy.high_cost_area:type_name -> clinjobs.events.v1.HighCostArea
-	3,  // 15: clinjobs.events.v1.Vacancy.pay_scale:type_name -> clinjobs.events.v1.PayScale
-	9,  // 16: clinjobs.events.v1.Vacancy.other_sites:type_name -> clinjobs.events.v1.Site
-	4,  // 17: clinjobs.events.v1.Vacancy.visa_sponsorship:type_name -> clinjobs.events.v1.VisaSponsorship
-	5,  // 18: clinjobs.events.v1.Vacancy.dbs_check:type_name -> clinjobs.events.v1.DbsCheck
-	6,  // 19: clinjobs.events.v1.Vacancy.welsh_language:type_name -> clinjobs.events.v1.WelshLanguage
-	13, // 20: clinjobs.events.v1.Vacancy.contact:type_name -> clinjobs.events.v1.Contact
-	12, // 21: clinjobs.events.v1.Vacancy.source:type_name -> clinjobs.events.v1.VacancySource
-	7,  // 22: clinjobs.events.v1.VacancyChanged.change:type_name -> clinjobs.events.v1.VacancyChange
-	11, // 23: clinjobs.events.v1.VacancyChanged.vacancy:type_name -> clinjobs.events.v1.Vacancy
-	15, // 24: clinjobs.events.v1.Trust.api_keys:type_name -> clinjobs.events.v1.ApiKey
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	32, // 12: clinjobs.events.v1.Vacancy.working_patterns:type_name -> clinjobs.events.v1.WorkingPattern
+	5,  // 13: clinjobs.events.v1.Vacancy.staff_group:type_name -> clinjobs.events.v1.StaffGroup
+	6,  // 14: clinjobs.events.v1.Vacancy.high_cost_area:type_name -> clinjobs.events.v1.HighCostArea
+	7,  // 15: clinjobs.events.v1.Vacancy.pay_scale:type_name -> clinjobs.events.v1.PayScale
+	13, // 16: clinjobs.events.v1.Vacancy.other_sites:type_name -> clinjobs.events.v1.Site
+	8,  // 17: clinjobs.events.v1.Vacancy.visa_sponsorship:type_name -> clinjobs.events.v1.VisaSponsorship
+	9,  // 18: clinjobs.events.v1.Vacancy.dbs_check:type_name -> clinjobs.events.v1.DbsCheck
+	10, // 19: clinjobs.events.v1.Vacancy.welsh_language:type_name -> clinjobs.events.v1.WelshLanguage
+	20, // 20: clinjobs.events.v1.Vacancy.contact:type_name -> clinjobs.events.v1.Contact
+	17, // 21: clinjobs.events.v1.Vacancy.publishing:type_name -> clinjobs.events.v1.Publishing
+	18, // 22: clinjobs.events.v1.Vacancy.stp:type_name -> clinjobs.events.v1.StpEntry
+	19, // 23: clinjobs.events.v1.Vacancy.apprenticeship:type_name -> clinjobs.events.v1.Apprenticeship
+	16, // 24: clinjobs.events.v1.Vacancy.source:type_name -> clinjobs.events.v1.VacancySource
+	1,  // 25: clinjobs.events.v1.Publishing.option:type_name -> clinjobs.events.v1.PublishingOption
+	2,  // 26: clinjobs.events.v1.Publishing.audience:type_name -> clinjobs.events.v1.Audience
+	3,  // 27: clinjobs.events.v1.StpEntry.route:type_name -> clinjobs.events.v1.StpRoute
+	4,  // 28: clinjobs.events.v1.StpEntry.specialism:type_name -> clinjobs.events.v1.StpSpecialism
+	11, // 29: clinjobs.events.v1.VacancyChanged.change:type_name -> clinjobs.events.v1.VacancyChange
+	15, // 30: clinjobs.events.v1.VacancyChanged.vacancy:type_name -> clinjobs.events.v1.Vacancy
+	22, // 31: clinjobs.events.v1.Trust.api_keys:type_name -> clinjobs.events.v1.ApiKey
+	32, // [32:32] is the sub-list for method output_type
+	32, // [32:32] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_clinjobs_events_v1_vacancy_proto_init() }
@@ -1680,8 +2294,8 @@ func file_clinjobs_events_v1_vacancy_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_clinjobs_events_v1_vacancy_proto_rawDesc), len(file_clinjobs_events_v1_vacancy_proto_rawDesc)),
-			NumEnums:      8,
-			NumMessages:   9,
+			NumEnums:      12,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -163,6 +163,8 @@ type Filter struct {
 	// offering that working pattern (the web service's search).
 	Contract       eventsv1.Contract
 	WorkingPattern eventsv1.WorkingPattern
+	// Visible, when set, keeps only the vacancies the reader may see.
+	Visible func(*eventsv1.Vacancy) bool
 }
 
 func (f Filter) match(v *eventsv1.Vacancy) bool {
@@ -176,7 +178,8 @@ func (f Filter) match(v *eventsv1.Vacancy) bool {
 		f.ClosingAfter != "" && v.GetClosingDate() < f.ClosingAfter,
 		f.ClosingBefore != "" && v.GetClosingDate() > f.ClosingBefore,
 		f.Contract != 0 && v.GetContract() != f.Contract,
-		f.WorkingPattern != 0 && !slices.Contains(v.GetWorkingPatterns(), f.WorkingPattern):
+		f.WorkingPattern != 0 && !slices.Contains(v.GetWorkingPatterns(), f.WorkingPattern),
+		f.Visible != nil && !f.Visible(v):
 		return false
 	}
 	if f.Near != nil {
