@@ -150,7 +150,7 @@ func (d *docs) schema(where string, o, n map[string]any, dir direction) {
 	o, oref := deref(d.old, o)
 	n, nref := deref(d.new, n)
 	if o == nil || n == nil {
-		if o != nil && len(o) > 0 && n == nil {
+		if len(o) > 0 && n == nil {
 			d.add(where, "no longer described")
 		}
 		return
