@@ -49,6 +49,8 @@ func TestGeneratorCoversBoundaries(t *testing.T) {
 			justOutside++
 		}
 	}
+	t.Logf("matches %d, at the radius %d, just outside %d, essential groups matched %d, desirables %d, internal or restricted %d",
+		matches, atRadius, justOutside, withGroups, withDesirables, notPublic)
 	if matches < 300 || atRadius < 10 || justOutside < 10 || withGroups < 10 || withDesirables < 10 || notPublic < 1 {
 		t.Fatalf("matches %d, at the radius %d, just outside %d, vacancies with essential groups matched %d, with desirables %d, internal or restricted %d: the generator misses the boundaries",
 			matches, atRadius, justOutside, withGroups, withDesirables, notPublic)

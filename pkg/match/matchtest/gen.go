@@ -174,7 +174,7 @@ func Vacancy(r *rand.Rand, v *eventsv1.Vacancy, near *eventsv1.Candidate) *event
 			v.Trust.Code = t[0]
 		}
 	}
-	if r.IntN(4) == 0 {
+	if r.IntN(2) == 0 {
 		v.Publishing = Publishing(r, near)
 	}
 	req := v.Requirements
