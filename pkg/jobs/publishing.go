@@ -34,6 +34,27 @@ type PublishingInput struct {
 	ReleaseIfUnfilled bool `json:"release_if_unfilled,omitempty"`
 }
 
+// OpenAPIConditions states the rules that join the fields: an internal or
+// restricted advert needs an audience and the trust's declaration, and a
+// group audience its trusts.
+func (PublishingInput) OpenAPIConditions() []map[string]any {
+	limited := map[string]any{
+		"properties": map[string]any{"option": map[string]any{"enum": []string{
+			Name(eventsv1.PublishingOption_PUBLISHING_OPTION_INTERNAL), Name(eventsv1.PublishingOption_PUBLISHING_OPTION_RESTRICTED)}}},
+		"required": []string{"option"},
+	}
+	return []map[string]any{
+		{"if": limited, "then": map[string]any{
+			"properties": map[string]any{"policy_declared": map[string]any{"const": true}},
+			"required":   []string{"audience", "policy_declared"},
+		}},
+		{"if": map[string]any{
+			"properties": map[string]any{"audience": map[string]any{"const": Name(eventsv1.Audience_AUDIENCE_GROUP)}},
+			"required":   []string{"audience"},
+		}, "then": map[string]any{"required": []string{"group_name", "group_trusts"}}},
+	}
+}
+
 // EmploymentInput is who a candidate says they work for; it decides which
 // internal and restricted vacancies they see. Their employer checks it when
 // they apply.

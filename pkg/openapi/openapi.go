@@ -347,6 +347,14 @@ func (d *Document) schemaOf(t reflect.Type) map[string]any {
 	return map[string]any{}
 }
 
+// Conditional is implemented by a struct type with rules that join its
+// fields (one required only when another has some value): its schema holds
+// what OpenAPIConditions returns (JSON Schema's if/then) under allOf, so the
+// document states those rules too.
+type Conditional interface {
+	OpenAPIConditions() []map[string]any
+}
+
 func (d *Document) structSchema(t reflect.Type) map[string]any {
 	props := map[string]any{}
 	var required []string
@@ -355,6 +363,13 @@ func (d *Document) structSchema(t reflect.Type) map[string]any {
 	if len(required) > 0 {
 		slices.Sort(required)
 		s["required"] = required
+	}
+	if c, ok := reflect.New(t).Elem().Interface().(Conditional); ok {
+		var all []any
+		for _, cond := range c.OpenAPIConditions() {
+			all = append(all, cond)
+		}
+		s["allOf"] = all
 	}
 	return s
 }
