@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/clinjobs/clinjobs/pkg/jobs"
 	"github.com/clinjobs/clinjobs/pkg/webhook"
 	eventsv1 "github.com/clinjobs/clinjobs/proto/clinjobs/events/v1"
-	"github.com/clinjobs/clinjobs/services/notification/internal/endpoints"
 	"github.com/clinjobs/clinjobs/services/notification/internal/schedule"
 	"github.com/clinjobs/clinjobs/services/notification/mail"
 )
@@ -103,18 +101,14 @@ func (s *Service) onDelivery(ctx context.Context, msg jetstream.Msg) error {
 		count("held")
 		return s.deadLetter(ctx, &d, endpoint, "endpoint paused by an operator", 0, true)
 	}
-	owners := s.owners(ctx, &d, sub, endpoint)
 	// A slow endpoint is sent to only with a place in the slow lane,
 	// whose small budget it shares with every other slow endpoint, and
-	// with a time-out that shortens while it stays slow. Its send holds
-	// no worker, so it counts against no share of the workers: only its
-	// endpoint's bound.
+	// with a time-out that shortens while it stays slow.
 	slow, timeout := s.guard.Slow(endpoint, s.cfg.WebhookTimeout)
 	var leaveLane func()
-	acquire := owners
 	if slow {
 		var ok bool
-		if leaveLane, ok = s.guard.TakeLane(owners); !ok {
+		if leaveLane, ok = s.guard.TakeLane(); !ok {
 			if s.tooOld(&d) {
 				count("dead")
 				return s.deadLetter(ctx, &d, endpoint, "slow endpoint; the slow lane full for longer than the retry schedule", 0, false)
@@ -122,9 +116,8 @@ func (s *Service) onDelivery(ctx context.Context, msg jetstream.Msg) error {
 			count("deferred")
 			return s.later(ctx, msg, &d, slowLaneWait, "slow", errors.New("slow endpoint; the slow lane is full"))
 		}
-		acquire = endpoints.Owners{Endpoint: endpoint}
 	}
-	release, refused := s.guard.Acquire(acquire, endpointWait)
+	release, refused := s.guard.Acquire(endpoint, endpointWait)
 	if refused != nil {
 		if leaveLane != nil {
 			leaveLane()
@@ -134,14 +127,7 @@ func (s *Service) onDelivery(ctx context.Context, msg jetstream.Msg) error {
 			return s.deadLetter(ctx, &d, endpoint, refused.Reason+" for longer than the retry schedule", 0, false)
 		}
 		count("deferred")
-		why := "deferred"
-		if refused.Share {
-			// Scheduled, not redelivered: a storm's deliveries waiting
-			// for their share must not fill the consumer's pending
-			// window ahead of everyone else's.
-			why = "share"
-		}
-		return s.later(ctx, msg, &d, refused.After, why, errors.New(refused.Reason))
+		return s.later(ctx, msg, &d, refused.After, "deferred", errors.New(refused.Reason))
 	}
 	a := &attempt{msg: msg, d: &d, sub: sub, endpoint: endpoint, timeout: timeout, release: release, count: count}
 	wctx, finish, detachable := bus.Detach(ctx)
@@ -159,9 +145,6 @@ func (s *Service) onDelivery(ctx context.Context, msg jetstream.Msg) error {
 	result := make(chan error, 1)
 	go func() { result <- s.attempt(wctx, sendCtx, a) }()
 	handOn := func(leave func()) error {
-		// The send no longer holds a worker: its owners' places in
-		// the workers' shares go to others.
-		release.Unshare()
 		go func() {
 			err := <-result
 			cancelSend()
@@ -190,7 +173,7 @@ func (s *Service) onDelivery(ctx context.Context, msg jetstream.Msg) error {
 		return bus.ErrDetached
 	case <-t.C:
 	}
-	if leave, ok := s.guard.TakeLane(owners); ok {
+	if leave, ok := s.guard.TakeLane(); ok {
 		return handOn(leave)
 	}
 	// The slow lane is full: the send is cut off and put off, not counted
@@ -199,24 +182,6 @@ func (s *Service) onDelivery(ctx context.Context, msg jetstream.Msg) error {
 	cancelSend()
 	finish(<-result)
 	return bus.ErrDetached
-}
-
-// owners are who a delivery's send counts against: its endpoint and
-// candidate, and for a webhook the registrable domain and address range
-// of its host, so that no sender gets more than a share of the workers by
-// spreading over many host names, domains or subscriptions.
-func (s *Service) owners(ctx context.Context, d *eventsv1.Delivery, sub *eventsv1.Subscription, endpoint string) endpoints.Owners {
-	o := endpoints.Owners{Endpoint: endpoint, Candidate: d.GetCandidateId()}
-	if sub.GetChannel() != eventsv1.Channel_CHANNEL_WEBHOOK {
-		return o
-	}
-	u, err := url.Parse(sub.GetUrl())
-	if err != nil || u.Hostname() == "" {
-		return o
-	}
-	o.Domain = endpoints.Domain(u.Hostname())
-	o.Range = s.ranges.Of(ctx, u.Hostname())
-	return o
 }
 
 // slowLaneWait is how long a delivery waits for another try when the slow
@@ -230,7 +195,7 @@ type attempt struct {
 	sub      *eventsv1.Subscription
 	endpoint string
 	timeout  time.Duration
-	release  *endpoints.Ticket
+	release  func(ok bool)
 	count    func(string)
 	// cutOff is set when the send was cancelled for being slow with the
 	// slow lane full.
@@ -253,7 +218,7 @@ func (s *Service) attempt(ctx, sendCtx context.Context, a *attempt) error {
 		took = max(took, s.guard.SlowAfter())
 	}
 	s.guard.Took(a.endpoint, took)
-	a.release.Done(err == nil || cutOff)
+	a.release(err == nil || cutOff)
 	outcome := "ok"
 	if err != nil {
 		outcome = "error"
@@ -341,12 +306,7 @@ func (s *Service) failed(ctx context.Context, msg jetstream.Msg, d *eventsv1.Del
 // shortWait is the longest a delivery waits in hand, unacknowledged, for
 // its next try: a moment's wait for a busy endpoint costs the consumer one
 // of its slots for that moment. Anything longer waits in the stream.
-//
-// 250 ms is as soon as the server fires a schedule, so a retry a second
-// or more away waits in the stream: three hundred endpoints failing with
-// one-second retries, waiting as redeliveries, can fill the consumer's
-// pending window (8 × workers) ahead of every new delivery.
-const shortWait = 250 * time.Millisecond
+const shortWait = 2 * time.Second
 
 // later puts the delivery in msg back to be tried again after wait. A
 // short wait is a redelivery with a delay; a longer one (a retry on the
@@ -360,7 +320,7 @@ const shortWait = 250 * time.Millisecond
 // delivery's later schedules roll up its earlier one, so at most one
 // waits per delivery. why names the kind of wait in the message id.
 func (s *Service) later(ctx context.Context, msg jetstream.Msg, d *eventsv1.Delivery, wait time.Duration, why string, cause error) error {
-	if wait <= shortWait && why != "share" && !nearMaxDeliver(msg) {
+	if wait <= shortWait && !nearMaxDeliver(msg) {
 		return bus.Delay(cause, wait)
 	}
 	// The server fires on its own clock: the wait is carried over, not

@@ -294,13 +294,8 @@ type receiver struct {
 }
 
 func newReceiver(t *testing.T, answer func(n int) int) *receiver {
-	return newReceiverOn(t, "127.0.0.1", answer)
-}
-
-// newReceiverOn is newReceiver listening on addr.
-func newReceiverOn(t *testing.T, addr string, answer func(n int) int) *receiver {
 	rc := &receiver{answer: answer}
-	rc.Server = listenOn(t, addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		hk := hook{ID: r.Header.Get("webhook-id"), Timestamp: r.Header.Get("webhook-timestamp"),
 			Signature: r.Header.Get("webhook-signature"), Body: body}
@@ -316,6 +311,7 @@ func newReceiverOn(t *testing.T, addr string, answer func(n int) int) *receiver 
 		}
 		w.WriteHeader(code)
 	}))
+	t.Cleanup(rc.Close)
 	return rc
 }
 

@@ -174,18 +174,6 @@ func (c *Config) setDefaults() {
 		// worker: a quarter of the workers' number.
 		c.Endpoints.SlowLane = max(2, c.Workers/4)
 	}
-	// No candidate, registrable domain or address range holds more
-	// than its share of the workers, whatever host names it uses: an
-	// eighth of them for a candidate, a quarter for a domain or range.
-	if c.Endpoints.CandidateShare == 0 {
-		c.Endpoints.CandidateShare = max(2, c.Workers/8)
-	}
-	if c.Endpoints.DomainShare == 0 {
-		c.Endpoints.DomainShare = max(2, c.Workers/4)
-	}
-	if c.Endpoints.RangeShare == 0 {
-		c.Endpoints.RangeShare = max(2, c.Workers/4)
-	}
 }
 
 // Deps are what the service is built on.
@@ -229,7 +217,6 @@ type Service struct {
 	resolver *net.Resolver
 	mailer   *mail.Sender
 	guard    *endpoints.Guard
-	ranges   *endpoints.Ranges
 	unsubKey []byte
 	handler  *gin.Engine
 
@@ -281,7 +268,6 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Service, error) {
 			Resolver: deps.Resolver, MaxRedirects: -1}),
 		resolver: deps.Resolver,
 		mailer:   mailer, guard: endpoints.New(cfg.Endpoints, deps.Now), paused: map[string]bool{},
-		ranges: endpoints.NewRanges(deps.Resolver, time.Minute),
 	}
 	for bucket, store := range map[string]**bus.Store{
 		BucketSubscriptions: &s.subscriptions, BucketAlerts: &s.alerts, BucketDigests: &s.digests,
